@@ -1,0 +1,83 @@
+/**
+ * How batches are delivered: per-provider concurrency, retries of transient failures,
+ * outbound rate limits and the mass-deletion guard.
+ */
+export interface RetryConfig {
+    /** Attempts per token, the first send included. */
+    readonly maxAttempts: number;
+    /** A token older than this (since it was accepted) is given up instead of retried. */
+    readonly maxAgeMs: number;
+    /** Exponential backoff with full jitter: base * 2^(attempt-1), capped at maxDelayMs. */
+    readonly baseDelayMs: number;
+    readonly maxDelayMs: number;
+}
+
+export interface DeletionGuardConfig {
+    /** Sliding window over which dead answers are counted, per provider. */
+    readonly windowMs: number;
+    /** Trip when more than this share of the tokens sent in the window came back dead... */
+    readonly maxDeadRatio: number;
+    /** ...and more than this many tokens came back dead. */
+    readonly minDeadTokens: number;
+    /** Only log what would be deleted; never hand deletions on to MediaWiki. */
+    readonly logOnly: boolean;
+}
+
+export interface ProviderLimits {
+    readonly fcm: number;
+    readonly apns: number;
+}
+
+export interface DeliveryConfig {
+    /** Provider calls in flight at once, per provider. */
+    readonly concurrency: ProviderLimits;
+    /** Outbound tokens per second, per provider; 0 means unlimited. */
+    readonly rateLimitPerSecond: ProviderLimits;
+    /** Most tokens in one provider call (FCM's multicast limit is 500). */
+    readonly batchSize: number;
+    readonly retry: RetryConfig;
+    readonly deletionGuard: DeletionGuardConfig;
+}
+
+const providerLimits = (min: number, dflt: number) => ({
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: {
+        fcm: { type: 'integer', minimum: min, default: dflt },
+        apns: { type: 'integer', minimum: min, default: dflt }
+    }
+});
+
+export const deliverySchema = {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: {
+        concurrency: providerLimits(1, 4),
+        rateLimitPerSecond: providerLimits(0, 0),
+        batchSize: { type: 'integer', minimum: 1, maximum: 500, default: 500 },
+        retry: {
+            type: 'object',
+            additionalProperties: false,
+            default: {},
+            properties: {
+                maxAttempts: { type: 'integer', minimum: 1, maximum: 100, default: 6 },
+                maxAgeMs: { type: 'integer', minimum: 1000, default: 3600000 },
+                baseDelayMs: { type: 'integer', minimum: 1, default: 2000 },
+                maxDelayMs: { type: 'integer', minimum: 1, default: 300000 }
+            }
+        },
+        deletionGuard: {
+            type: 'object',
+            additionalProperties: false,
+            default: {},
+            properties: {
+                windowMs: { type: 'integer', minimum: 1000, default: 600000 },
+                maxDeadRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.5 },
+                minDeadTokens: { type: 'integer', minimum: 0, default: 200 },
+                logOnly: { type: 'boolean', default: false }
+            }
+        }
+    }
+} as const;

@@ -1,0 +1,56 @@
+import { ConfigError } from '../config-error';
+
+/**
+ * The privacy batching queue. `flushTimeoutMs`, `flushTimeoutMin`, `flushTimeoutMax` and
+ * `maxSize` keep the meaning they had in the original service.
+ */
+export interface QueueingConfig {
+    /** Milliseconds between flushes, or 'random' for a fresh delay in [min, max] at every flush. */
+    readonly flushTimeoutMs: number | 'random';
+    readonly flushTimeoutMin?: number;
+    readonly flushTimeoutMax?: number;
+    /** A flush starts as soon as this many tokens are waiting. */
+    readonly maxSize: number;
+    /** Hard cap on tokens held (new ones and retries). Past it, requests get 503 + Retry-After. */
+    readonly maxQueuedTokens: number;
+    /** Retry-After (seconds) sent with the 503 when the queue is full. */
+    readonly retryAfterSeconds: number;
+    /** Log every queued request at debug level (original key). */
+    readonly verbose: boolean;
+}
+
+export const queueingSchema = {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: {
+        flushTimeoutMs: { anyOf: [{ type: 'integer', minimum: 0 }, { const: 'random' }], default: 10000 },
+        flushTimeoutMin: { type: 'integer', minimum: 0 },
+        flushTimeoutMax: { type: 'integer', minimum: 0 },
+        maxSize: { type: 'integer', minimum: 1, default: 1000 },
+        maxQueuedTokens: { type: 'integer', minimum: 1, default: 200000 },
+        retryAfterSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 5 },
+        verbose: { type: 'boolean', default: false }
+    }
+} as const;
+
+/** Checks the rules a JSON schema cannot say. */
+export function checkQueueing(q: QueueingConfig): void {
+    if (q.flushTimeoutMs === 'random') {
+        if (q.flushTimeoutMin === undefined || q.flushTimeoutMax === undefined) {
+            throw new ConfigError('queueing.flushTimeoutMs',
+                "'random' needs both queueing.flushTimeoutMin and queueing.flushTimeoutMax");
+        }
+        if (q.flushTimeoutMax < q.flushTimeoutMin) {
+            throw new ConfigError('queueing.flushTimeoutMax',
+                `must be >= queueing.flushTimeoutMin (${q.flushTimeoutMin}), got ${q.flushTimeoutMax}`);
+        }
+    } else if (q.flushTimeoutMin !== undefined || q.flushTimeoutMax !== undefined) {
+        throw new ConfigError('queueing.flushTimeoutMin',
+            "flushTimeoutMin/flushTimeoutMax are only used with flushTimeoutMs: 'random'");
+    }
+    if (q.maxQueuedTokens < q.maxSize) {
+        throw new ConfigError('queueing.maxQueuedTokens',
+            `must be >= queueing.maxSize (${q.maxSize}), got ${q.maxQueuedTokens}`);
+    }
+}

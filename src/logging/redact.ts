@@ -1,0 +1,19 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * A short, stable stand-in for a device token in logs: the first 6 characters and 8 hex
+ * characters of its SHA-256. Enough to correlate log lines, useless for sending a push.
+ */
+export function tokenFingerprint(token: string): string {
+    const digest = createHash('sha256').update(token).digest('hex').slice(0, 8);
+    return `${token.slice(0, 6)}…${digest}`;
+}
+
+/** Fingerprints of up to `max` tokens, for a log line about a batch. */
+export function tokenFingerprints(tokens: readonly string[], max = 5): string[] {
+    const shown = tokens.slice(0, max).map(tokenFingerprint);
+    if (tokens.length > max) {
+        shown.push(`(+${tokens.length - max} more)`);
+    }
+    return shown;
+}

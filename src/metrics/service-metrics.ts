@@ -1,0 +1,106 @@
+import { MetricFactory, RunnerMetric } from './metric-factory';
+
+/**
+ * Every metric the service exports, created once at start-up. Times are in seconds.
+ * The README's metrics table and the Grafana dashboard are checked against METRIC_NAMES.
+ */
+export const PREFIX = 'push_notifications_';
+
+type Labels<N extends string> = Readonly<Record<N, string>>;
+
+/** A counter or gauge with named labels; `inc(0)` is a no-op (service-runner would add 1). */
+export class LabelledMetric<N extends string> {
+    constructor(private readonly metric: RunnerMetric, private readonly names: readonly N[]) {}
+
+    inc(labels: Labels<N>, amount = 1): void {
+        if (amount > 0) {
+            this.metric.increment(amount, this.values(labels));
+        }
+    }
+
+    dec(labels: Labels<N>, amount = 1): void {
+        if (amount > 0) {
+            this.metric.decrement(amount, this.values(labels));
+        }
+    }
+
+    set(labels: Labels<N>, value: number): void {
+        this.metric.set(value, this.values(labels));
+    }
+
+    observe(labels: Labels<N>, value: number): void {
+        this.metric.observe(value, this.values(labels));
+    }
+
+    private values(labels: Labels<N>): string[] {
+        return this.names.map((n) => labels[n]);
+    }
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const WAIT_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600];
+const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500];
+
+function def<N extends string>(factory: MetricFactory, type: 'Counter' | 'Gauge' | 'Histogram',
+    name: string, help: string, labels: readonly N[], buckets?: number[]): LabelledMetric<N> {
+    const metric = factory.makeMetric({
+        type,
+        name: PREFIX + name,
+        prometheus: { name: PREFIX + name, help, buckets },
+        labels: { names: [...labels] }
+    });
+    return new LabelledMetric(metric, labels);
+}
+
+export function createServiceMetrics(f: MetricFactory) {
+    return {
+        // HTTP front end
+        httpRequests: def(f, 'Counter', 'http_requests_total',
+            'HTTP requests answered, by route and status code', ['route', 'status'] as const),
+        httpDuration: def(f, 'Histogram', 'http_request_duration_seconds',
+            'Time to answer an HTTP request', ['route'] as const, LATENCY_BUCKETS),
+        tokensAccepted: def(f, 'Counter', 'tokens_accepted_total',
+            'Device tokens accepted into the queue', ['provider'] as const),
+        requestsRejected: def(f, 'Counter', 'requests_rejected_total',
+            'Message requests refused (invalid, queue_full, draining, unauthorized, rate_limited)',
+            ['reason'] as const),
+
+        // Queue
+        queueSize: def(f, 'Gauge', 'queue_tokens',
+            'Tokens held in the batching queue (new and retries)', ['provider'] as const),
+        queueWait: def(f, 'Histogram', 'queue_wait_seconds',
+            'Time from acceptance (or retry scheduling) to the provider call', ['provider'] as const, WAIT_BUCKETS),
+        batchSize: def(f, 'Histogram', 'batch_size_tokens',
+            'Tokens per provider call', ['provider'] as const, BATCH_BUCKETS),
+
+        // Delivery
+        messages: def(f, 'Counter', 'messages_total',
+            'Per-token delivery results: delivered, dead, config_error, retried, gave_up',
+            ['provider', 'outcome', 'reason'] as const),
+        providerDuration: def(f, 'Histogram', 'provider_request_duration_seconds',
+            'Time of one provider call (one batch)', ['provider'] as const, LATENCY_BUCKETS),
+        deliveriesInFlight: def(f, 'Gauge', 'deliveries_in_flight',
+            'Provider calls in progress', ['provider'] as const),
+        deletionGuardTripped: def(f, 'Gauge', 'deletion_guard_tripped',
+            '1 while the mass-deletion guard holds deletions for a provider', ['provider'] as const),
+        deletionsHeld: def(f, 'Gauge', 'deletions_held_tokens',
+            'Dead tokens held back by the mass-deletion guard', ['provider'] as const),
+
+        // MediaWiki cleanup
+        mwDeletions: def(f, 'Counter', 'mediawiki_deletions_total',
+            'Subscription deletions by result: requested, succeeded, already_gone, retried, gave_up, dropped',
+            ['result'] as const),
+        mwLogins: def(f, 'Counter', 'mediawiki_logins_total',
+            'Logins to the MediaWiki API by result', ['result'] as const),
+        mwDuration: def(f, 'Histogram', 'mediawiki_request_duration_seconds',
+            'Time of one MediaWiki API call', ['action'] as const, LATENCY_BUCKETS),
+        mwOutboxSize: def(f, 'Gauge', 'mediawiki_outbox_tokens',
+            'Tokens waiting for deletion on the wiki', [] as const),
+
+        // Lifecycle
+        shutdownUndelivered: def(f, 'Counter', 'shutdown_undelivered_total',
+            'Tokens still undelivered when the shutdown deadline passed', ['provider'] as const)
+    };
+}
+
+export type ServiceMetrics = ReturnType<typeof createServiceMetrics>;

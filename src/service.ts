@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import * as path from 'node:path';
+import { loadServiceConfig, PROJECT_ROOT, ServiceConfig } from './config/service-config';
+import { loadApiSpec } from './http/api-spec';
+import { createApp } from './http/app';
+import { ServiceInfo } from './http/routes/info';
+import { Lifecycle } from './lifecycle/readiness';
+import { Logger } from './logging/logger';
+import { MetricFactory } from './metrics/metric-factory';
+import { createServiceMetrics } from './metrics/service-metrics';
+import { RecordingQueue } from './queue/recording-queue';
+
+/** What service-runner passes to the module named in the config's `services` list. */
+export interface ServiceRunnerOptions {
+    readonly config: Record<string, unknown>;
+    readonly logger: Logger;
+    readonly metrics: MetricFactory;
+}
+
+/** What the module returns: service-runner awaits close() when it stops a worker. */
+export interface RunningService {
+    /** The address the HTTP server listens on (useful with port 0 in tests). */
+    readonly port: number;
+    readonly config: ServiceConfig;
+    close(): Promise<void>;
+}
+
+function readServiceInfo(): ServiceInfo {
+    const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as
+        { name: string; version: string; description: string; homepage?: string };
+    return {
+        name: pkg.name,
+        version: pkg.version,
+        description: pkg.description,
+        home: pkg.homepage ?? 'https://www.mediawiki.org/wiki/Wikimedia_Product_Infrastructure_team/Push_Notifications_Infrastructure'
+    };
+}
+
+/**
+ * The composition root: builds every part once, wires them together, starts listening.
+ * Parts get what they need passed in; there are no module-level singletons.
+ */
+export default async function startService(options: ServiceRunnerOptions): Promise<RunningService> {
+    const logger = options.logger;
+    let config: ServiceConfig;
+    try {
+        config = loadServiceConfig(options.config);
+    } catch (e) {
+        // service-runner logs a fatal and exits 1; say plainly which key is wrong.
+        logger.log('fatal/config', (e as Error).message);
+        throw e;
+    }
+    const info = readServiceInfo();
+    const metrics = createServiceMetrics(options.metrics);
+    const spec = loadApiSpec(config.spec, {
+        messageTypes: config.message_types,
+        maxDeviceTokens: config.max_device_tokens,
+        version: info.version
+    });
+    const lifecycle = new Lifecycle();
+    const queue = new RecordingQueue(config.queueing.maxQueuedTokens, config.queueing.retryAfterSeconds);
+
+    const app = createApp({ config, spec, queue, lifecycle, metrics, logger, info });
+    const server = await listen(app, config.port, config.interface);
+    const port = (server.address() as { port: number }).port;
+    lifecycle.serving();
+    logger.log('info/service', { msg: `listening on ${config.interface}:${port}`, worker_id: config.worker_id });
+
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+        closing ??= shutdown();
+        return closing;
+    };
+
+    async function shutdown(): Promise<void> {
+        const deadline = Date.now() + config.shutdown_timeout * 1000;
+        lifecycle.draining();
+        logger.log('info/service', 'draining: no new requests, flushing the queue');
+        await closeServer(server);
+        const report = await queue.drain(deadline);
+        for (const [provider, count] of Object.entries(report.undelivered)) {
+            if (count > 0) {
+                metrics.shutdownUndelivered.inc({ provider }, count);
+                logger.log('error/service', { msg: 'undelivered at shutdown', provider, count });
+            }
+        }
+        logger.log('info/service', 'stopped');
+    }
+
+    if (config.num_workers === 0) {
+        // service-runner installs no SIGTERM handler without workers: the process would die
+        // at once and lose the queue. Drain, then exit.
+        const onSignal = (signal: NodeJS.Signals): void => {
+            logger.log('info/service', `${signal} received`);
+            close().then(() => process.exit(0), (e: unknown) => {
+                logger.log('error/service', e as Error);
+                process.exit(1);
+            });
+        };
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
+    }
+
+    return { port, config, close };
+}
+
+function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
+    return new Promise((resolve, reject) => {
+        const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
+        // Requests from Echo are small and fast; do not let a slow client hold a socket.
+        server.requestTimeout = 30000;
+        server.headersTimeout = 20000;
+        server.keepAliveTimeout = 5000;
+    });
+}
+
+/** Stops accepting, lets in-flight requests finish, and closes idle keep-alive sockets. */
+function closeServer(server: Server): Promise<void> {
+    return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+    });
+}

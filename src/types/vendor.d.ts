@@ -1,0 +1,15 @@
+// Type declarations for dependencies that ship none.
+declare module 'swagger-ui-dist' {
+    export function getAbsoluteFSPath(): string;
+}
+
+declare module 'service-runner' {
+    class ServiceRunner {
+        constructor(options?: Record<string, unknown>);
+        start(conf?: Record<string, unknown>): Promise<unknown>;
+        stop(): Promise<unknown>;
+        static getLogger(conf: Record<string, unknown>): import('../logging/logger').Logger & { close(): void };
+        static getMetrics(conf: Record<string, unknown>[], logger: unknown): import('../metrics/metric-factory').MetricFactory & { close(): void };
+    }
+    export = ServiceRunner;
+}
