@@ -1,0 +1,87 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as yaml from 'js-yaml';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+/** A port that was free a moment ago (service-runner workers cannot share port 0). */
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const s = createServer();
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => {
+            const { port } = s.address() as { port: number };
+            s.close(() => resolve(port));
+        });
+    });
+}
+
+export interface RunnerProcess {
+    readonly child: ChildProcess;
+    readonly port: number;
+    readonly metricsPort: number;
+    output(): string;
+    /** Resolves with the exit code (or signal name). */
+    exited: Promise<number | string>;
+}
+
+/**
+ * Starts the built service (dist/server.js) under the real service-runner, as production
+ * does, with a generated config. Needs `npm run build` first (npm test does it).
+ */
+export async function startRunner(numWorkers: number, conf: Record<string, unknown> = {}): Promise<RunnerProcess> {
+    if (!existsSync(path.join(ROOT, 'dist', 'server.js'))) {
+        throw new Error('dist/server.js is missing: run `npm run build` first');
+    }
+    const port = await freePort();
+    const metricsPort = await freePort();
+    const dir = mkdtempSync(path.join(tmpdir(), 'pn-runner-'));
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, yaml.dump({
+        num_workers: numWorkers,
+        worker_heartbeat_timeout: false,
+        logging: { level: 'info' },
+        metrics: [{ type: 'prometheus', port: metricsPort }],
+        services: [{
+            name: 'push-notifications',
+            module: path.join(ROOT, 'dist', 'service.js'),
+            entrypoint: 'default',
+            conf: { port, interface: '127.0.0.1', shutdown_timeout: 5, ...conf }
+        }]
+    }));
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js'), '-c', file],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+        out += d.toString();
+    });
+    const exited = new Promise<number | string>((resolve) => {
+        child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+    });
+    return { child, port, metricsPort, output: () => out, exited };
+}
+
+/** Polls a URL until it answers `status` (default 200), or fails after `ms`. */
+export async function waitFor(url: string, ms = 15000, status = 200): Promise<Response> {
+    const deadline = Date.now() + ms;
+    let last = '';
+    while (Date.now() < deadline) {
+        try {
+            const res = await fetch(url);
+            if (res.status === status) {
+                return res;
+            }
+            last = `status ${res.status}`;
+        } catch (e) {
+            last = (e as Error).message;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${url} did not answer ${status} within ${ms} ms (${last})`);
+}
