@@ -16,6 +16,10 @@ export interface OutboxConfig {
     readonly maxAgeMs: number;
     readonly baseDelayMs: number;
     readonly maxDelayMs: number;
+    /** How long fresh tokens wait for company, so one call carries a full chunk, not one token. */
+    readonly batchWaitMs: number;
+    /** Delete calls in flight at once. 1 by default: the wiki is shared; do not hammer it. */
+    readonly concurrency: number;
 }
 
 export interface MediaWikiConfig {
@@ -60,7 +64,9 @@ export const mediawikiSchema = {
                 maxAttempts: { type: 'integer', minimum: 1, default: 12 },
                 maxAgeMs: { type: 'integer', minimum: 1000, default: 86400000 },
                 baseDelayMs: { type: 'integer', minimum: 1, default: 1000 },
-                maxDelayMs: { type: 'integer', minimum: 1, default: 600000 }
+                maxDelayMs: { type: 'integer', minimum: 1, default: 600000 },
+                batchWaitMs: { type: 'integer', minimum: 0, default: 1000 },
+                concurrency: { type: 'integer', minimum: 1, maximum: 4, default: 1 }
             }
         }
     }

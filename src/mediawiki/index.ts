@@ -1,0 +1,1 @@
+export { createSubscriptionCleanup, SubscriptionCleanup, SubscriptionCleanupDeps } from './subscription-cleanup';

@@ -1,0 +1,119 @@
+import type { ServiceConfig } from '../config/service-config';
+import type { DeadTokenSink } from '../delivery/dead-token-sink';
+import type { Logger } from '../logging/logger';
+import { tokenFingerprints } from '../logging/redact';
+import type { ServiceMetrics } from '../metrics/service-metrics';
+import type { ProviderName } from '../push/push-request';
+import { ActionApiClient } from './action-api-client';
+import type { Clock } from './clock';
+import { DeletionOutbox } from './deletion-outbox';
+import { egressDispatcher } from './egress-dispatcher';
+import { MwSession } from './mw-session';
+import { SubscriptionDeleter } from './subscription-deleter';
+
+/** The dead-token sink the service wires into delivery, plus the lifecycle hooks. */
+export interface SubscriptionCleanup extends DeadTokenSink {
+    /** Delivers what it can before `deadline` (epoch ms); reports how many tokens are left. */
+    drain(deadline: number): Promise<{ pending: number }>;
+    close(): Promise<void>;
+}
+
+export interface SubscriptionCleanupDeps {
+    readonly config: ServiceConfig;
+    readonly logger: Logger;
+    readonly metrics: ServiceMetrics;
+    /** Overrides `mwapi_req.uri`, e.g. with a local fake wiki's address in dev mode. */
+    readonly apiUri?: string;
+    /** For tests. */
+    readonly clock?: Clock;
+    readonly random?: () => number;
+    readonly fetch?: typeof fetch;
+}
+
+/**
+ * Builds the MediaWiki cleanup: action API client → logged-in session → deleter → outbox.
+ * Without credentials, or with the delivery guard's "only log" switch on, nothing is ever
+ * deleted and every dead token is logged instead.
+ */
+export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): SubscriptionCleanup {
+    const { config, logger, metrics } = deps;
+    const username = config.mw_subscription_manager_username;
+    const password = config.mw_subscription_manager_password;
+    if (config.delivery.deletionGuard.logOnly) {
+        logger.log('info/mediawiki', { msg: 'delivery.deletionGuard.logOnly is on: dead tokens are logged, never deleted on the wiki' });
+        return new LoggingOnlyCleanup(logger, 'logOnly', (n) => metrics.mwDeletions.inc({ result: 'requested' }, n));
+    }
+    if (!username || !password) {
+        logger.log('error/mediawiki', {
+            msg: 'No mw_subscription_manager_username/_password: dead subscriptions will NOT be deleted on the wiki'
+        });
+        return new LoggingOnlyCleanup(logger, 'no credentials', (n) => metrics.mwDeletions.inc({ result: 'dropped' }, n));
+    }
+
+    const uri = deps.apiUri ?? config.mwapi_req.uri;
+    const dispatcher = egressDispatcher(uri, config);
+    const client = new ActionApiClient({
+        uri,
+        headers: config.mwapi_req.headers,
+        userAgent: config.user_agent,
+        timeoutMs: config.mediawiki.requestTimeoutMs,
+        dispatcher,
+        fetch: deps.fetch,
+        observeDuration: (action, seconds) => metrics.mwDuration.observe({ action }, seconds)
+    });
+    const session = new MwSession({
+        client,
+        credentials: { username, password },
+        loginMethod: config.mediawiki.loginMethod,
+        maxlag: config.mediawiki.maxlag,
+        logger,
+        countLogin: (result) => metrics.mwLogins.inc({ result })
+    });
+    const outbox = new DeletionOutbox({
+        deleter: new SubscriptionDeleter(session),
+        chunkSize: config.mediawiki.deleteChunkSize,
+        outbox: config.mediawiki.outbox,
+        logger,
+        metrics,
+        clock: deps.clock,
+        random: deps.random
+    });
+    logger.log('info/mediawiki', {
+        msg: 'MediaWiki subscription cleanup ready', uri, user: username, loginMethod: config.mediawiki.loginMethod,
+        chunkSize: config.mediawiki.deleteChunkSize, viaProxy: dispatcher !== undefined
+    });
+    return {
+        deadTokens: (provider, tokens) => outbox.deadTokens(provider, tokens),
+        drain: (deadline) => outbox.drain(deadline),
+        async close() {
+            outbox.close();
+            client.close();
+            await dispatcher?.close();
+        }
+    };
+}
+
+/** Stands in for the outbox when deleting is switched off: says what it would have deleted. */
+class LoggingOnlyCleanup implements SubscriptionCleanup {
+    constructor(private readonly logger: Logger, private readonly why: string,
+        private readonly count: (n: number) => void) {}
+
+    deadTokens(provider: ProviderName, tokens: readonly string[]): void {
+        if (!tokens.length) {
+            return;
+        }
+        this.count(tokens.length);
+        this.logger.log('info/mediawiki', {
+            msg: `Not deleting dead subscriptions on the wiki (${this.why})`,
+            provider, tokens: tokens.length, sample: tokenFingerprints(tokens)
+        });
+    }
+
+    drain(): Promise<{ pending: number }> {
+        return Promise.resolve({ pending: 0 });
+    }
+
+    close(): Promise<void> {
+        return Promise.resolve();
+    }
+}
