@@ -85,6 +85,8 @@ export function createServiceMetrics(f: MetricFactory) {
             '1 while the mass-deletion guard holds deletions for a provider', ['provider'] as const),
         deletionsHeld: def(f, 'Gauge', 'deletions_held_tokens',
             'Dead tokens held back by the mass-deletion guard', ['provider'] as const),
+        deletionGuardOverflow: def(f, 'Counter', 'deletion_guard_overflow_total',
+            'Dead tokens discarded because the mass-deletion guard already held its maximum', ['provider'] as const),
 
         // MediaWiki cleanup
         mwDeletions: def(f, 'Counter', 'mediawiki_deletions_total',

@@ -10,6 +10,13 @@ export interface RetryConfig {
     /** Exponential backoff with full jitter: base * 2^(attempt-1), capped at maxDelayMs. */
     readonly baseDelayMs: number;
     readonly maxDelayMs: number;
+    /**
+     * Attempts for a token whose answer was config_error (bad credentials, topic, payload),
+     * the first send included. Default 1: never retried, counted as gave_up at once, because
+     * a wrong config does not heal by itself and retrying would double the traffic it wastes.
+     * Never deleted either way.
+     */
+    readonly configErrorMaxAttempts: number;
 }
 
 export interface DeletionGuardConfig {
@@ -21,6 +28,14 @@ export interface DeletionGuardConfig {
     readonly minDeadTokens: number;
     /** Only log what would be deleted; never hand deletions on to MediaWiki. */
     readonly logOnly: boolean;
+    /** Most dead tokens held while tripped, per provider; past it they are counted and discarded. */
+    readonly maxHeldTokens: number;
+    /**
+     * What happens to held deletions once the guard clears (healthy for a full window):
+     * 'discard' (default) drops them, since a deletion cannot be undone and a token that is
+     * really dead will be reported dead again on its next send; 'release' hands them on.
+     */
+    readonly onClear: 'discard' | 'release';
 }
 
 export interface ProviderLimits {
@@ -65,7 +80,8 @@ export const deliverySchema = {
                 maxAttempts: { type: 'integer', minimum: 1, maximum: 100, default: 6 },
                 maxAgeMs: { type: 'integer', minimum: 1000, default: 3600000 },
                 baseDelayMs: { type: 'integer', minimum: 1, default: 2000 },
-                maxDelayMs: { type: 'integer', minimum: 1, default: 300000 }
+                maxDelayMs: { type: 'integer', minimum: 1, default: 300000 },
+                configErrorMaxAttempts: { type: 'integer', minimum: 1, maximum: 100, default: 1 }
             }
         },
         deletionGuard: {
@@ -76,7 +92,9 @@ export const deliverySchema = {
                 windowMs: { type: 'integer', minimum: 1000, default: 600000 },
                 maxDeadRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.5 },
                 minDeadTokens: { type: 'integer', minimum: 0, default: 200 },
-                logOnly: { type: 'boolean', default: false }
+                logOnly: { type: 'boolean', default: false },
+                maxHeldTokens: { type: 'integer', minimum: 0, default: 100000 },
+                onClear: { enum: ['discard', 'release'], default: 'discard' }
             }
         }
     }
