@@ -61,6 +61,10 @@ export class FakeMediaWiki {
     readonly deletedTokens: string[] = [];
     readonly logins: Array<{ user: string; method: 'login' | 'clientlogin'; result: string }> = [];
 
+    /** The most delete calls the fake was answering at the same time. */
+    maxConcurrentDeletes = 0;
+    private deletesInFlight = 0;
+
     private readonly sessions = new Map<string, Session>();
     private readonly subscriptions = new Set<string>();
     private readonly deleted = new Set<string>();
@@ -140,7 +144,14 @@ export class FakeMediaWiki {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', () => {
-            const respond = () => this.answer(req, res, Buffer.concat(chunks).toString('utf8'));
+            const body = Buffer.concat(chunks).toString('utf8');
+            const isDelete = body.includes('action=echopushsubscriptions') || (req.url ?? '').includes('action=echopushsubscriptions');
+            if (isDelete) {
+                this.deletesInFlight++;
+                this.maxConcurrentDeletes = Math.max(this.maxConcurrentDeletes, this.deletesInFlight);
+                res.on('close', () => this.deletesInFlight--);
+            }
+            const respond = () => this.answer(req, res, body);
             if (this.latencyMs > 0) {
                 setTimeout(respond, this.latencyMs);
             } else {

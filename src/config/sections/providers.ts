@@ -31,6 +31,13 @@ export interface ApnsConfig {
     readonly clientCount: number;
     /** Milliseconds a single APNs request may take. */
     readonly requestTimeoutMs: number;
+    /**
+     * node-apn's own immediate retries of 408/429/5xx answers (no backoff). Default 0: the
+     * delivery queue retries with backoff and Retry-After, so attempts are not multiplied.
+     */
+    readonly connectionRetryLimit: number;
+    /** Bound on closing the APNs connection at shutdown (node-apn may never confirm). */
+    readonly shutdownTimeoutMs: number;
 }
 
 export interface FcmConfig {
@@ -41,8 +48,21 @@ export interface FcmConfig {
     /** Firebase project id; else the one in the service account. */
     readonly project_id?: string;
     /** Endpoint overrides, for fakes and tests. */
+    /**
+     * `https://host:port` that every FCM send connects to instead of fcm.googleapis.com
+     * (the FCM host is a constant in firebase-admin), directly, never through `proxy`; TLS
+     * still checks the name fcm.googleapis.com, so the fake's certificate must carry it.
+     */
     readonly fcm_endpoint?: string;
+    /** OAuth token endpoint; else the service account's token_uri (reached through `proxy`). */
     readonly oauth_token_uri?: string;
+    /** Path of a CA bundle to trust for FCM and OAuth (fakes use a throwaway CA). */
+    readonly ca?: string;
+    /**
+     * Keep-alive sockets (through the proxy: CONNECT tunnels) to FCM per worker. firebase-admin
+     * sends one HTTP/1.1 request per token, so this bounds concurrent FCM requests.
+     */
+    readonly max_sockets: number;
 }
 
 export const apnsSchema = {
@@ -70,7 +90,9 @@ export const apnsSchema = {
         port: { type: 'integer', minimum: 1, maximum: 65535 },
         ca: { type: 'string', minLength: 1 },
         clientCount: { type: 'integer', minimum: 1, maximum: 16, default: 1 },
-        requestTimeoutMs: { type: 'integer', minimum: 100, default: 10000 }
+        requestTimeoutMs: { type: 'integer', minimum: 100, default: 10000 },
+        connectionRetryLimit: { type: 'integer', minimum: 0, maximum: 3, default: 0 },
+        shutdownTimeoutMs: { type: 'integer', minimum: 0, default: 2000 }
     }
 } as const;
 
@@ -82,7 +104,9 @@ export const fcmSchema = {
         mock: { type: 'boolean', default: false },
         service_account: { type: 'string', minLength: 1 },
         project_id: { type: 'string', minLength: 1 },
-        fcm_endpoint: { type: 'string', pattern: '^https?://' },
-        oauth_token_uri: { type: 'string', pattern: '^https?://' }
+        fcm_endpoint: { type: 'string', pattern: '^https://' },
+        oauth_token_uri: { type: 'string', pattern: '^https?://' },
+        ca: { type: 'string', minLength: 1 },
+        max_sockets: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }
     }
 } as const;

@@ -1,0 +1,227 @@
+import { createPublicKey, createVerify, KeyObject, randomUUID } from 'node:crypto';
+import * as http2 from 'node:http2';
+import { AddressInfo } from 'node:net';
+import { FakeTls } from './tls';
+
+/**
+ * A fake APNs: an HTTP/2 TLS server speaking the provider API (POST /3/device/<token>), so
+ * the real node-apn client can be tested, benchmarked and run in dev mode against it.
+ *
+ * Token-prefix behaviours (decided per device token):
+ * - `dead-…`       → 410 {"reason":"Unregistered"}
+ * - `expired-…`    → 410 {"reason":"ExpiredToken"}
+ * - `bad-…`        → 400 {"reason":"BadDeviceToken"}
+ * - `topic-…`      → 400 {"reason":"DeviceTokenNotForTopic"}
+ * - `transient-…`  → 503 {"reason":"ServiceUnavailable"} with `retry-after: <retryAfterSeconds>`
+ * - `ratelimit-…`  → 429 {"reason":"TooManyRequests"}
+ * - `internal-…`   → 500 {"reason":"InternalServerError"}
+ * - `auth-…`       → 403 {"reason":"InvalidProviderToken"}
+ * - `slow-…`       → answers 200 after `slowMs`
+ * - `reset-…`      → the stream is reset without an answer (no status)
+ * - anything else  → 200 with an apns-id
+ * Independent of tokens: a wrong or missing provider JWT → 403 InvalidProviderToken /
+ * MissingProviderToken; a missing apns-topic → 400 MissingTopic; a topic not in
+ * `allowedTopics` (when set) → 400 DeviceTokenNotForTopic.
+ * Switches: `behaviour.delayMs` delays every answer; `goawayAfter` sends GOAWAY after that
+ * many requests; `goaway()` and `destroySessions()` act at once.
+ */
+export interface FakeApnsOptions {
+    readonly tls: FakeTls;
+    /** The public half of the .p8 key the client signs with (PEM); JWTs are checked against it. */
+    readonly publicKey: string;
+    readonly keyId: string;
+    readonly teamId: string;
+    readonly allowedTopics?: readonly string[];
+    readonly port?: number;
+    readonly host?: string;
+}
+
+export interface ReceivedNotification {
+    readonly token: string;
+    readonly headers: http2.IncomingHttpHeaders;
+    readonly body: unknown;
+    /** Which HTTP/2 session (connection) carried it: 1, 2, ... */
+    readonly session: number;
+}
+
+export interface FakeApnsBehaviour {
+    delayMs: number;
+    slowMs: number;
+    retryAfterSeconds: number;
+    /** Send GOAWAY on the session after this many requests in total (once), if set. */
+    goawayAfter?: number;
+}
+
+export class FakeApnsServer {
+    readonly received: ReceivedNotification[] = [];
+    readonly counters = { requests: 0, delivered: 0, rejected: 0, sessions: 0, jwtFailures: 0 };
+    readonly behaviour: FakeApnsBehaviour = { delayMs: 0, slowMs: 2000, retryAfterSeconds: 7 };
+    /** When false, `received` is not filled (benchmarks): only the counters move. */
+    record = true;
+    private readonly server: http2.Http2SecureServer;
+    private readonly sessions = new Set<http2.ServerHttp2Session>();
+    private readonly publicKey: KeyObject;
+    private goawaySent = false;
+
+    private constructor(private readonly options: FakeApnsOptions) {
+        this.publicKey = createPublicKey(options.publicKey);
+        this.server = http2.createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: false });
+        this.server.on('session', (session) => {
+            this.counters.sessions++;
+            (session as unknown as { fakeId: number }).fakeId = this.counters.sessions;
+            this.sessions.add(session);
+            session.on('close', () => this.sessions.delete(session));
+            session.on('error', () => undefined);
+        });
+        this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
+    }
+
+    static async start(options: FakeApnsOptions): Promise<FakeApnsServer> {
+        const fake = new FakeApnsServer(options);
+        await new Promise<void>((resolve) => fake.server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+        return fake;
+    }
+
+    get port(): number {
+        return (this.server.address() as AddressInfo).port;
+    }
+
+    /** Sends GOAWAY on every open session (as Apple does before maintenance). */
+    goaway(): void {
+        for (const s of this.sessions) {
+            s.goaway(http2.constants.NGHTTP2_NO_ERROR);
+        }
+    }
+
+    /** Kills every connection at once (connection loss); server.close() alone would keep them. */
+    destroySessions(): void {
+        for (const s of this.sessions) {
+            s.destroy();
+        }
+    }
+
+    reset(): void {
+        this.received.length = 0;
+        for (const k of Object.keys(this.counters) as (keyof FakeApnsServer['counters'])[]) {
+            this.counters[k] = 0;
+        }
+        this.goawaySent = false;
+    }
+
+    async close(): Promise<void> {
+        this.destroySessions();
+        await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    }
+
+    private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('error', () => undefined);
+        stream.on('end', () => {
+            this.counters.requests++;
+            const sessionId = (stream.session as unknown as { fakeId?: number } | undefined)?.fakeId ?? 0;
+            const path = String(headers[':path']);
+            const m = /^\/3\/device\/([^/?]+)$/.exec(path);
+            let body: unknown;
+            try {
+                body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+                body = undefined;
+            }
+            const token = m ? decodeURIComponent(m[1]) : '';
+            if (this.record) {
+                this.received.push({ token, headers, body, session: sessionId });
+            }
+            const answer = () => this.answer(stream, headers, token, m !== null && headers[':method'] === 'POST', body);
+            const delay = this.behaviour.delayMs + (token.startsWith('slow-') ? this.behaviour.slowMs : 0);
+            if (delay > 0) {
+                setTimeout(answer, delay);
+            } else {
+                answer();
+            }
+            if (this.behaviour.goawayAfter !== undefined && !this.goawaySent && this.counters.requests >= this.behaviour.goawayAfter) {
+                this.goawaySent = true;
+                // Let this answer go out first, then tell the client to go away.
+                setImmediate(() => stream.session?.goaway(http2.constants.NGHTTP2_NO_ERROR));
+            }
+        });
+    }
+
+    private answer(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, token: string,
+        validPath: boolean, body: unknown): void {
+        if (stream.destroyed || stream.closed) {
+            return;
+        }
+        if (!validPath) {
+            return this.fail(stream, 404, 'BadPath');
+        }
+        const jwtProblem = this.checkJwt(headers.authorization);
+        if (jwtProblem) {
+            this.counters.jwtFailures++;
+            return this.fail(stream, 403, jwtProblem);
+        }
+        const topic = headers['apns-topic'];
+        if (!topic) {
+            return this.fail(stream, 400, 'MissingTopic');
+        }
+        if (this.options.allowedTopics && !this.options.allowedTopics.includes(String(topic))) {
+            return this.fail(stream, 400, 'DeviceTokenNotForTopic');
+        }
+        if (body === undefined || typeof body !== 'object') {
+            return this.fail(stream, 400, 'BadPayload');
+        }
+        const prefixed: [string, number, string][] = [
+            ['dead-', 410, 'Unregistered'], ['expired-', 410, 'ExpiredToken'], ['bad-', 400, 'BadDeviceToken'],
+            ['topic-', 400, 'DeviceTokenNotForTopic'], ['transient-', 503, 'ServiceUnavailable'],
+            ['ratelimit-', 429, 'TooManyRequests'], ['internal-', 500, 'InternalServerError'],
+            ['auth-', 403, 'InvalidProviderToken']
+        ];
+        if (token.startsWith('reset-')) {
+            this.counters.rejected++;
+            stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+            return;
+        }
+        for (const [prefix, status, reason] of prefixed) {
+            if (token.startsWith(prefix)) {
+                return this.fail(stream, status, reason,
+                    prefix === 'transient-' ? { 'retry-after': String(this.behaviour.retryAfterSeconds) } : {});
+            }
+        }
+        this.counters.delivered++;
+        stream.respond({ ':status': 200, 'apns-id': String(headers['apns-id'] ?? randomUUID()) });
+        stream.end();
+    }
+
+    private fail(stream: http2.ServerHttp2Stream, status: number, reason: string, extra: Record<string, string> = {}): void {
+        this.counters.rejected++;
+        stream.respond({ ':status': status, 'content-type': 'application/json', 'apns-id': randomUUID(), ...extra });
+        stream.end(JSON.stringify(status === 410 ? { reason, timestamp: Date.now() } : { reason }));
+    }
+
+    /** Checks the ES256 provider token: header kid, claims iss/iat, signature. */
+    private checkJwt(authorization: string | undefined): string | undefined {
+        if (!authorization) {
+            return 'MissingProviderToken';
+        }
+        const m = /^bearer (.+)$/i.exec(authorization);
+        const parts = m ? m[1].split('.') : [];
+        if (parts.length !== 3) {
+            return 'InvalidProviderToken';
+        }
+        try {
+            const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString()) as { alg?: string; kid?: string };
+            const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString()) as { iss?: string; iat?: number };
+            if (header.alg !== 'ES256' || header.kid !== this.options.keyId || claims.iss !== this.options.teamId) {
+                return 'InvalidProviderToken';
+            }
+            if (typeof claims.iat !== 'number' || claims.iat < Date.now() / 1000 - 3600) {
+                return 'ExpiredProviderToken';
+            }
+            const ok = createVerify('SHA256').update(`${parts[0]}.${parts[1]}`)
+                .verify({ key: this.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(parts[2], 'base64url'));
+            return ok ? undefined : 'InvalidProviderToken';
+        } catch {
+            return 'InvalidProviderToken';
+        }
+    }
+}

@@ -1,0 +1,277 @@
+import { createPublicKey, createVerify, KeyObject, randomBytes } from 'node:crypto';
+import * as https from 'node:https';
+import * as http from 'node:http';
+import { AddressInfo, Socket } from 'node:net';
+import { FakeTls } from './tls';
+
+/**
+ * A fake FCM HTTP v1 endpoint plus Google's OAuth token endpoint, on one HTTPS (HTTP/1.1)
+ * server, so the real firebase-admin client (legacy HTTP/1.1 transport) can be tested,
+ * benchmarked and run in dev mode against it.
+ *
+ * - POST /token: the JWT-bearer exchange (grant_type urn:ietf:params:oauth:grant-type:jwt-bearer).
+ *   The assertion must be RS256-signed by the service account (`publicKey`), with
+ *   iss = `clientEmail`, aud = `tokenUri` (when set), the firebase.messaging scope, and an
+ *   unexpired exp at most an hour after iat. Else 400 {"error":"invalid_grant"}.
+ * - POST /v1/projects/<projectId>/messages:send: needs `Authorization: Bearer <a token this
+ *   fake issued>` (else 401 UNAUTHENTICATED) and the right project (else 403 SENDER_ID_MISMATCH).
+ *
+ * Token-prefix behaviours (the message's `token`):
+ * - `dead-…`        → 404 NOT_FOUND, errorCode UNREGISTERED
+ * - `invalid-…`     → 400 INVALID_ARGUMENT "The registration token is not a valid FCM registration token"
+ * - `badpayload-…`  → 400 INVALID_ARGUMENT about the payload (not the token)
+ * - `transient-…`   → 503 UNAVAILABLE with `retry-after: <retryAfterSeconds>`
+ * - `ratelimit-…`   → 429 QUOTA_EXCEEDED with `retry-after: <retryAfterSeconds>`
+ * - `internal-…`    → 500 INTERNAL
+ * - `auth-…`        → 401 THIRD_PARTY_AUTH_ERROR
+ * - `sender-…`      → 403 SENDER_ID_MISMATCH
+ * - `gateway-…`     → 502 with an error JSON FCM does not name (unknown-error on 5xx)
+ * - `teapot-…`      → 418 with an unnamed error JSON (unknown-error, not 5xx)
+ * - `html-…`        → 502 text/html (a proxy's error page)
+ * - `reset-…`       → the connection is destroyed without an answer
+ * - `slow-…`        → 200 after `slowMs`
+ * - anything else   → 200 {"name": "projects/<id>/messages/<n>"}
+ * Switches in `behaviour`: delayMs (every answer), slowMs, retryAfterSeconds, oauthStatus
+ * (force the token endpoint to answer that status).
+ */
+export interface FakeFcmOptions {
+    readonly tls: FakeTls;
+    readonly projectId: string;
+    /** The service account's public key (PEM) and email, to check the OAuth assertion. */
+    readonly publicKey: string;
+    readonly clientEmail: string;
+    /** Expected `aud` of the assertion; unchecked when unset. */
+    readonly tokenUri?: string;
+    readonly port?: number;
+    readonly host?: string;
+}
+
+export interface ReceivedFcmMessage {
+    readonly token: string;
+    readonly message: Record<string, any>;
+    readonly validateOnly: boolean;
+    readonly headers: http.IncomingHttpHeaders;
+}
+
+export interface FakeFcmBehaviour {
+    delayMs: number;
+    slowMs: number;
+    retryAfterSeconds: number;
+    oauthStatus?: number;
+}
+
+const FCM_ERROR_TYPE = 'type.googleapis.com/google.firebase.fcm.v1.FcmError';
+
+export class FakeFcmServer {
+    readonly received: ReceivedFcmMessage[] = [];
+    readonly counters = { sends: 0, delivered: 0, rejected: 0, validateOnly: 0, oauthExchanges: 0, oauthRejected: 0, connections: 0 };
+    readonly behaviour: FakeFcmBehaviour = { delayMs: 0, slowMs: 2000, retryAfterSeconds: 7 };
+    /** Assertions (decoded claims) of every accepted exchange. */
+    readonly assertions: Record<string, unknown>[] = [];
+    /** When false, `received` is not filled (benchmarks): only the counters move. */
+    record = true;
+    private readonly server: https.Server;
+    private readonly accessTokens = new Set<string>();
+    private readonly sockets = new Set<Socket>();
+    private readonly publicKey: KeyObject;
+
+    private constructor(private readonly options: FakeFcmOptions) {
+        this.publicKey = createPublicKey(options.publicKey);
+        this.server = https.createServer({ cert: options.tls.cert, key: options.tls.key, keepAliveTimeout: 60_000 },
+            (req, res) => this.onRequest(req, res));
+        this.server.on('secureConnection', (socket: Socket) => {
+            this.counters.connections++;
+            this.sockets.add(socket);
+            socket.on('close', () => this.sockets.delete(socket));
+        });
+    }
+
+    static async start(options: FakeFcmOptions): Promise<FakeFcmServer> {
+        const fake = new FakeFcmServer(options);
+        await new Promise<void>((resolve) => fake.server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+        return fake;
+    }
+
+    get port(): number {
+        return (this.server.address() as AddressInfo).port;
+    }
+
+    get url(): string {
+        return `https://127.0.0.1:${this.port}`;
+    }
+
+    /** Issues an access token directly (for clients that skip the OAuth exchange). */
+    issueAccessToken(): string {
+        const token = `ya29.fake-${randomBytes(12).toString('hex')}`;
+        this.accessTokens.add(token);
+        return token;
+    }
+
+    /** Forgets every issued access token (as if they all expired). */
+    revokeAccessTokens(): void {
+        this.accessTokens.clear();
+    }
+
+    reset(): void {
+        this.received.length = 0;
+        this.assertions.length = 0;
+        for (const k of Object.keys(this.counters) as (keyof FakeFcmServer['counters'])[]) {
+            this.counters[k] = 0;
+        }
+    }
+
+    async close(): Promise<void> {
+        for (const s of this.sockets) {
+            s.destroy();
+        }
+        await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    }
+
+    private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            const url = new URL(req.url ?? '/', 'https://fake');
+            if (req.method === 'POST' && url.pathname === '/token') {
+                return this.onToken(body, res);
+            }
+            const m = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(url.pathname);
+            if (req.method === 'POST' && m) {
+                return this.onSend(m[1], req, body, res);
+            }
+            json(res, 404, { error: { code: 404, message: 'Not found', status: 'NOT_FOUND' } });
+        });
+    }
+
+    private onToken(body: string, res: http.ServerResponse): void {
+        this.counters.oauthExchanges++;
+        if (this.behaviour.oauthStatus) {
+            this.counters.oauthRejected++;
+            return json(res, this.behaviour.oauthStatus, { error: 'forced', error_description: 'forced by the test' });
+        }
+        const form = new URLSearchParams(body);
+        const problem = form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer'
+            ? 'unsupported_grant_type' : this.checkAssertion(form.get('assertion') ?? '');
+        if (problem) {
+            this.counters.oauthRejected++;
+            return json(res, 400, { error: 'invalid_grant', error_description: problem });
+        }
+        json(res, 200, { access_token: this.issueAccessToken(), expires_in: 3599, token_type: 'Bearer' });
+    }
+
+    private checkAssertion(assertion: string): string | undefined {
+        const parts = assertion.split('.');
+        if (parts.length !== 3) {
+            return 'malformed assertion';
+        }
+        try {
+            const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString()) as { alg?: string };
+            const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString()) as Record<string, unknown>;
+            if (header.alg !== 'RS256') {
+                return 'alg must be RS256';
+            }
+            const ok = createVerify('RSA-SHA256').update(`${parts[0]}.${parts[1]}`).verify(this.publicKey, Buffer.from(parts[2], 'base64url'));
+            if (!ok) {
+                return 'Invalid JWT Signature.';
+            }
+            const now = Date.now() / 1000;
+            if (claims.iss !== this.options.clientEmail) {
+                return 'wrong iss';
+            }
+            if (this.options.tokenUri && claims.aud !== this.options.tokenUri) {
+                return `wrong aud ${String(claims.aud)}`;
+            }
+            if (typeof claims.scope !== 'string' || !claims.scope.split(' ').includes('https://www.googleapis.com/auth/firebase.messaging')) {
+                return 'scope lacks firebase.messaging';
+            }
+            if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || claims.exp < now || claims.exp - claims.iat > 3600) {
+                return 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.';
+            }
+            this.assertions.push(claims);
+            return undefined;
+        } catch {
+            return 'malformed assertion';
+        }
+    }
+
+    private onSend(projectId: string, req: http.IncomingMessage, body: string, res: http.ServerResponse): void {
+        this.counters.sends++;
+        const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+        if (!bearer || !this.accessTokens.has(bearer[1])) {
+            this.counters.rejected++;
+            return json(res, 401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } });
+        }
+        if (projectId !== this.options.projectId) {
+            this.counters.rejected++;
+            return fcmError(res, 403, 'PERMISSION_DENIED', 'SENDER_ID_MISMATCH', 'SenderId mismatch');
+        }
+        let parsed: { message?: Record<string, any>; validate_only?: boolean };
+        try {
+            parsed = JSON.parse(body) as typeof parsed;
+        } catch {
+            return fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'Invalid JSON payload received.');
+        }
+        const message = parsed.message ?? {};
+        const token = typeof message.token === 'string' ? message.token : '';
+        const validateOnly = parsed.validate_only === true;
+        if (validateOnly) {
+            this.counters.validateOnly++;
+        }
+        if (this.record) {
+            this.received.push({ token, message, validateOnly, headers: req.headers });
+        }
+        const delay = this.behaviour.delayMs + (token.startsWith('slow-') ? this.behaviour.slowMs : 0);
+        const answer = () => this.answerSend(token, message, validateOnly, req, res);
+        if (delay > 0) {
+            setTimeout(answer, delay);
+        } else {
+            answer();
+        }
+    }
+
+    private answerSend(token: string, message: Record<string, any>, validateOnly: boolean,
+        req: http.IncomingMessage, res: http.ServerResponse): void {
+        const ra = { 'retry-after': String(this.behaviour.retryAfterSeconds) };
+        const data = message.data as Record<string, unknown> | undefined;
+        if (!token || (data && Object.values(data).some((v) => typeof v !== 'string'))) {
+            return fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'Invalid value at \'message.data\'');
+        }
+        const rules: [string, () => void][] = [
+            ['dead-', () => fcmError(res, 404, 'NOT_FOUND', 'UNREGISTERED', 'Requested entity was not found.')],
+            ['invalid-', () => fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'The registration token is not a valid FCM registration token')],
+            ['badpayload-', () => fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'Invalid value at \'message.android.ttl\'')],
+            ['transient-', () => fcmError(res, 503, 'UNAVAILABLE', 'UNAVAILABLE', 'The service is currently unavailable.', ra)],
+            ['ratelimit-', () => fcmError(res, 429, 'RESOURCE_EXHAUSTED', 'QUOTA_EXCEEDED', 'Quota exceeded.', ra)],
+            ['internal-', () => fcmError(res, 500, 'INTERNAL', 'INTERNAL', 'Internal error encountered.')],
+            ['auth-', () => fcmError(res, 401, 'UNAUTHENTICATED', 'THIRD_PARTY_AUTH_ERROR', 'Auth error from APNS or Web Push Service')],
+            ['sender-', () => fcmError(res, 403, 'PERMISSION_DENIED', 'SENDER_ID_MISMATCH', 'SenderId mismatch')],
+            ['gateway-', () => json(res, 502, { error: { code: 502, message: 'Bad gateway', status: 'BAD_GATEWAY' } })],
+            ['teapot-', () => json(res, 418, { error: { code: 418, message: 'I am a teapot', status: 'TEAPOT' } })],
+            ['html-', () => {
+                res.writeHead(502, { 'content-type': 'text/html' });
+                res.end('<html><body>502 Bad Gateway</body></html>');
+            }],
+            ['reset-', () => req.socket.destroy()]
+        ];
+        for (const [prefix, act] of rules) {
+            if (token.startsWith(prefix)) {
+                this.counters.rejected++;
+                return act();
+            }
+        }
+        this.counters.delivered++;
+        json(res, 200, { name: `projects/${this.options.projectId}/messages/${validateOnly ? 'fake_message_id' : String(this.counters.delivered)}` });
+    }
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+}
+
+function fcmError(res: http.ServerResponse, code: number, status: string, errorCode: string, message: string,
+    headers: Record<string, string> = {}): void {
+    json(res, code, { error: { code, message, status, details: [{ '@type': FCM_ERROR_TYPE, errorCode }] } }, headers);
+}
