@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { buildBatches } from '../../src/queue/batch-builder';
+import { DeliveryBatch, QueuedTokens } from '../../src/queue/queued-tokens';
+import { tokens } from '../delivery/fixtures';
+
+function run(o: Partial<QueuedTokens> & { tokens: readonly string[] }): QueuedTokens {
+    return { provider: 'fcm', messageType: 'checkEchoV1', dryRun: false, enqueuedAt: 0, acceptedAt: 0, attempts: 0, ...o };
+}
+
+async function build(runs: QueuedTokens[], batchSize = 500, chunkTokens = 1000) {
+    const batches: DeliveryBatch[] = [];
+    const waits: number[] = [];
+    let yields = 0;
+    const result = await buildBatches(runs, {
+        batchSize, chunkTokens, now: () => 3000,
+        yieldToLoop: () => {
+            yields++;
+            return Promise.resolve();
+        },
+        onWait: (_p, s) => waits.push(s)
+    }, (b) => batches.push(b));
+    return { batches, waits, yields, result };
+}
+
+describe('buildBatches', () => {
+    it('splits a group into calls of at most batchSize', async () => {
+        const t = tokens('a', 1200);
+        const { batches } = await build([run({ tokens: t.slice(0, 700) }), run({ tokens: t.slice(700) })]);
+        assert.deepEqual(batches.map((b) => b.batch.tokens.length), [500, 500, 200]);
+        assert.deepEqual(batches.flatMap((b) => b.batch.tokens), t);
+    });
+
+    it('groups by provider, messageType, APNs topic and dryRun; ignores topic for FCM', async () => {
+        const { batches } = await build([
+            run({ tokens: ['f1'], topic: 'org.a' }),
+            run({ tokens: ['f2'], topic: 'org.b' }), // FCM: same group as f1
+            run({ tokens: ['f3'], messageType: 'other' }),
+            run({ tokens: ['f4'], dryRun: true }),
+            run({ provider: 'apns', tokens: ['a1'], topic: 'org.a' }),
+            run({ provider: 'apns', tokens: ['a2'], topic: 'org.b' }),
+            run({ provider: 'apns', tokens: ['a3'], topic: 'org.a' }),
+            run({ provider: 'apns', tokens: ['a4'] })
+        ]);
+        const summary = batches.map((b) => `${b.batch.provider}/${b.batch.messageType}/${b.batch.topic ?? '-'}/${b.batch.dryRun}:${b.batch.tokens.join(',')}`);
+        assert.deepEqual(summary.sort(), [
+            'apns/checkEchoV1/-/false:a4',
+            'apns/checkEchoV1/org.a/false:a1,a3',
+            'apns/checkEchoV1/org.b/false:a2',
+            'fcm/checkEchoV1/-/false:f1,f2',
+            'fcm/checkEchoV1/-/true:f4',
+            'fcm/other/-/false:f3'
+        ]);
+    });
+
+    it('de-duplicates tokens within a group across requests and reports the duplicates', async () => {
+        const { batches, result, waits } = await build([
+            run({ tokens: ['x', 'y', 'x'] }), run({ tokens: ['y', 'z'] }), run({ provider: 'apns', tokens: ['x'] })
+        ]);
+        assert.deepEqual(batches.map((b) => [...b.batch.tokens]), [['x', 'y', 'z'], ['x']]);
+        assert.deepEqual(result.duplicates, { fcm: 2 });
+        assert.equal(waits.length, 4, 'queue wait observed once per sent token');
+        assert.ok(waits.every((w) => w === 3));
+    });
+
+    it('carries per-token age and attempts from retries', async () => {
+        const { batches } = await build([
+            run({ tokens: ['n1'], acceptedAt: 2000 }),
+            run({ tokens: ['r1', 'r2'], acceptedAt: Float64Array.from([100, 200]), attempts: Uint8Array.from([1, 2]) })
+        ]);
+        assert.deepEqual([...batches[0].acceptedAt], [2000, 100, 200]);
+        assert.deepEqual([...batches[0].attempts], [0, 1, 2]);
+    });
+
+    it('yields to the event loop every chunkTokens tokens', async () => {
+        const { yields, batches } = await build([run({ tokens: tokens('b', 10000) })], 500, 1000);
+        assert.equal(yields, 10);
+        assert.equal(batches.length, 20);
+    });
+});
