@@ -16,6 +16,8 @@ export interface SubscriptionCleanup extends DeadTokenSink {
     /** Delivers what it can before `deadline` (epoch ms); reports how many tokens are left. */
     drain(deadline: number): Promise<{ pending: number }>;
     close(): Promise<void>;
+    /** For health checks and tests: tokens waiting, delete calls in progress. */
+    stats(): { pending: number; callsInFlight: number };
 }
 
 export interface SubscriptionCleanupDeps {
@@ -85,6 +87,7 @@ export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): Subscr
     return {
         deadTokens: (provider, tokens) => outbox.deadTokens(provider, tokens),
         drain: (deadline) => outbox.drain(deadline),
+        stats: () => ({ pending: outbox.size, callsInFlight: outbox.callsInFlight }),
         async close() {
             outbox.close();
             client.close();
@@ -115,5 +118,9 @@ class LoggingOnlyCleanup implements SubscriptionCleanup {
 
     close(): Promise<void> {
         return Promise.resolve();
+    }
+
+    stats(): { pending: number; callsInFlight: number } {
+        return { pending: 0, callsInFlight: 0 };
     }
 }

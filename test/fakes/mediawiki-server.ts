@@ -37,6 +37,8 @@ export interface DeleteCall {
 
 export interface RecordedRequest {
     readonly method: string;
+    /** Path and query string as received. */
+    readonly url: string;
     readonly action: string;
     readonly params: Readonly<Record<string, string>>;
     readonly headers: IncomingMessage['headers'];
@@ -167,7 +169,7 @@ export class FakeMediaWiki {
             Object.assign(params, Object.fromEntries(new URLSearchParams(body)));
         }
         const action = params.action ?? '';
-        this.requests.push({ method: req.method ?? 'GET', action, params, headers: req.headers });
+        this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '', action, params, headers: req.headers });
 
         if (this.outage) {
             const headers: Record<string, string> = { 'content-type': 'text/html' };
