@@ -6,7 +6,7 @@ import { ConfigError } from './config-error';
 import { EgressConfig, egressSchema } from './sections/egress';
 import { HttpConfig, httpSchema } from './sections/http';
 import { MediaWikiConfig, mediawikiSchema, MwApiRequestConfig, mwapiReqSchema } from './sections/mediawiki';
-import { OperationsConfig, operationsSchema } from './sections/operations';
+import { OperationsConfig, operationsSchema, resolveInboundAuth } from './sections/operations';
 import { ApnsConfig, apnsSchema, FcmConfig, fcmSchema } from './sections/providers';
 import { checkQueueing, QueueingConfig, queueingSchema } from './sections/queueing';
 import { DeliveryConfig, deliverySchema } from './sections/delivery';
@@ -106,6 +106,7 @@ export function loadServiceConfig(conf: unknown, options: LoadOptions = {}): Ser
         c.mw_subscription_manager_password_file as string | undefined, env.MW_SUBSCRIPTION_MANAGER_PASSWORD,
         baseDir);
     delete c.mw_subscription_manager_password_file;
+    c.inbound_auth = resolveInboundAuth(c.inbound_auth as Parameters<typeof resolveInboundAuth>[0], env, baseDir);
 
     const config = c as unknown as ServiceConfig;
     checkQueueing(config.queueing);

@@ -30,7 +30,8 @@ export function loadApiSpec(file: string, knobs: SpecKnobs): ApiSpec {
     const document = yaml.load(readFileSync(file, 'utf8')) as JsonObject;
     applyKnobs(document, knobs);
 
-    // OpenAPI 3.0 schemas are JSON Schema plus a few annotation keywords.
+    // OpenAPI 3.0 schemas are JSON Schema plus a few annotation keywords. No `format` is used
+    // (strict mode would refuse an unknown one at start-up), so ajv-formats is not needed.
     const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: false, useDefaults: true });
     ajv.addVocabulary(['example', 'discriminator', 'xml', 'externalDocs', 'components']);
     ajv.addSchema({ components: document.components }, 'spec');
@@ -88,45 +89,57 @@ function applyKnobs(document: JsonObject, knobs: SpecKnobs): void {
     (document.info as JsonObject).version = knobs.version;
 }
 
+/**
+ * At most this many validation errors are described. ajv (allErrors) reports one error per
+ * bad array item, and a 100 kB body can hold 50 000 of them: describing (and de-duplicating)
+ * them all took the event loop for seconds per request. The first few are what a client
+ * developer needs anyway.
+ */
+export const MAX_DESCRIBED_ERRORS = 10;
+
 /** ajv errors in words a client developer can act on, e.g. "deviceTokens[0]: must be a string". */
 export function describeValidationErrors(errors: readonly ErrorObject[]): string[] {
-    const out: string[] = [];
+    const out = new Set<string>();
     for (const e of errors) {
-        const where = e.instancePath
-            ? e.instancePath.slice(1).split('/').map((seg, i) => (/^\d+$/.test(seg) ? `[${seg}]` : (i ? `.${seg}` : seg))).join('')
-            : 'body';
-        let what: string;
-        switch (e.keyword) {
-            case 'required':
-                what = `missing required property '${(e.params as { missingProperty: string }).missingProperty}'`;
-                break;
-            case 'additionalProperties':
-                what = `unknown property '${(e.params as { additionalProperty: string }).additionalProperty}'`;
-                break;
-            case 'enum':
-                what = `must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
-                break;
-            case 'type':
-                what = `must be ${article((e.params as { type: string }).type)}`;
-                break;
-            case 'minItems':
-                what = `must contain at least ${(e.params as { limit: number }).limit} item(s)`;
-                break;
-            case 'maxItems':
-                what = `must contain at most ${(e.params as { limit: number }).limit} items`;
-                break;
-            case 'pattern':
-                what = 'contains characters that are not allowed';
-                break;
-            default:
-                what = e.message ?? 'is invalid';
+        if (out.size === MAX_DESCRIBED_ERRORS) {
+            out.add(`... and more (${errors.length} problems in all)`);
+            break;
         }
-        const line = `${where}: ${what}`;
-        if (!out.includes(line)) {
-            out.push(line);
-        }
+        out.add(`${where(e)}: ${what(e)}`);
     }
-    return out;
+    return [...out];
+}
+
+function where(e: ErrorObject): string {
+    return e.instancePath
+        ? e.instancePath.slice(1).split('/').map((seg, i) => (/^\d+$/.test(seg) ? `[${seg}]` : (i ? `.${seg}` : seg))).join('')
+        : 'body';
+}
+
+function what(e: ErrorObject): string {
+    switch (e.keyword) {
+        case 'required':
+            return `missing required property '${(e.params as { missingProperty: string }).missingProperty}'`;
+        case 'additionalProperties':
+            return `unknown property '${clip((e.params as { additionalProperty: string }).additionalProperty)}'`;
+        case 'enum':
+            return `must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+        case 'type':
+            return `must be ${article((e.params as { type: string }).type)}`;
+        case 'minItems':
+            return `must contain at least ${(e.params as { limit: number }).limit} item(s)`;
+        case 'maxItems':
+            return `must contain at most ${(e.params as { limit: number }).limit} items`;
+        case 'pattern':
+            return 'contains characters that are not allowed';
+        default:
+            return e.message ?? 'is invalid';
+    }
+}
+
+/** Property names come from the client; echo only the start of a long one. */
+function clip(name: string): string {
+    return name.length > 64 ? `${name.slice(0, 64)}...` : name;
 }
 
 function article(type: string): string {

@@ -1,19 +1,23 @@
 import express, { Application, NextFunction, Request, Response } from 'express';
 import { performance } from 'node:perf_hooks';
 import { HttpConfig } from '../config/sections/http';
+import { OperationsConfig } from '../config/sections/operations';
 import { Lifecycle } from '../lifecycle/readiness';
 import { Logger } from '../logging/logger';
 import { ServiceMetrics } from '../metrics/service-metrics';
 import { MessageQueue } from '../queue/message-queue';
 import { ApiSpec } from './api-spec';
+import { inboundAuth } from './inbound-auth';
 import { HttpProblem, ProblemStatus, PROBLEM_KINDS, sendProblem } from './problem';
+import { inboundRateLimit } from './rate-limit';
 import { healthRouter } from './routes/health';
 import { infoRouter, ServiceInfo } from './routes/info';
 import { messageRouter } from './routes/message';
 import { rootRouter } from './routes/root';
 
 export interface AppDeps {
-    readonly config: HttpConfig & { readonly queueing: { readonly verbose: boolean } };
+    readonly config: HttpConfig & Pick<OperationsConfig, 'express_rate_limiter' | 'inbound_auth'> &
+        { readonly queueing: { readonly verbose: boolean } };
     readonly spec: ApiSpec;
     readonly queue: MessageQueue;
     readonly lifecycle: Lifecycle;
@@ -33,6 +37,15 @@ export function createApp(deps: AppDeps): Application {
     app.use(requestMetrics(spec, metrics));
 
     app.use(healthRouter(deps.lifecycle, deps.queue));
+    // The API proper (/v1/*): rate limit first, so that guessing secrets is rate limited too;
+    // then authentication, before any body is read. Each is mounted only when configured,
+    // so that the accept path pays nothing for them in dev. Health, info and spec stay open.
+    if (config.express_rate_limiter) {
+        app.use('/v1', inboundRateLimit(config.express_rate_limiter, logger));
+    }
+    if (config.inbound_auth.secrets.length > 0) {
+        app.use('/v1', inboundAuth(config.inbound_auth.secrets));
+    }
     app.use(messageRouter({
         spec, queue: deps.queue, metrics, logger, maxBodySize: config.max_body_size, verbose: config.queueing.verbose
     }));
