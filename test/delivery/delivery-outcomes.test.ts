@@ -1,0 +1,208 @@
+import FakeTimers from '@sinonjs/fake-timers';
+import assert from 'node:assert/strict';
+import { BatchingQueue, BatchingQueueOptions } from '../../src/queue/batching-queue';
+import { PushRequest } from '../../src/push/push-request';
+import { metricValue } from '../helpers/metrics';
+import { TestLogger } from '../helpers/test-logger';
+import { deliveryConfig, queueingConfig, RecordingSink, ScriptedProvider, testMetrics, tokens } from './fixtures';
+
+const MESSAGES = 'push_notifications_messages_total';
+
+function req(provider: 'fcm' | 'apns', deviceTokens: string[], o: Partial<PushRequest> = {}): PushRequest {
+    return { provider, deviceTokens, messageType: 'checkEchoV1', dryRun: false, ...o };
+}
+
+describe('delivery outcomes through the queue', () => {
+    let clock: FakeTimers.InstalledClock;
+    let fcm: ScriptedProvider;
+    let apns: ScriptedProvider;
+    let sink: RecordingSink;
+    let logger: TestLogger;
+
+    beforeEach(() => {
+        clock = FakeTimers.install({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+        fcm = new ScriptedProvider('fcm');
+        apns = new ScriptedProvider('apns');
+        sink = new RecordingSink();
+        logger = new TestLogger();
+    });
+
+    afterEach(() => clock.uninstall());
+
+    function makeQueue(o: Partial<BatchingQueueOptions> = {}): BatchingQueue {
+        return new BatchingQueue({
+            queueing: queueingConfig({ flushTimeoutMs: 1000 }), delivery: deliveryConfig(), providers: { fcm, apns },
+            deadTokens: sink, logger, metrics: testMetrics(logger), ...o
+        });
+    }
+
+    /** Send times (ms since start) of each call. */
+    function callTimes(p: ScriptedProvider, start: number, into: number[]): void {
+        const orig = p.send.bind(p);
+        p.send = (b) => {
+            into.push(Date.now() - start);
+            return orig(b);
+        };
+    }
+
+    it('hands dead tokens to the sink exactly once, and counts them', async () => {
+        const q = makeQueue();
+        apns.script = (t) => (t.startsWith('dead') ? { outcome: 'dead', reason: 'Unregistered' } : undefined);
+        q.enqueue(req('apns', ['dead-1', 'ok-1', 'dead-2', 'dead-1']));
+        await clock.tickAsync(1000);
+        await clock.runAllAsync();
+        assert.deepEqual(sink.received, [{ provider: 'apns', tokens: ['dead-1', 'dead-2'] }]);
+        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'dead', reason: 'Unregistered' }), 2);
+        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'delivered' }), 1);
+        assert.equal(q.size, 0);
+    });
+
+    it('never deletes for a dryRun batch', async () => {
+        const q = makeQueue();
+        fcm.script = () => ({ outcome: 'dead', reason: 'messaging/registration-token-not-registered' });
+        q.enqueue(req('fcm', ['a', 'b'], { dryRun: true }));
+        await clock.tickAsync(1000);
+        await clock.runAllAsync();
+        assert.equal(fcm.calls.length, 1);
+        assert.equal(fcm.calls[0].dryRun, true);
+        assert.deepEqual(sink.received, []);
+        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'dead' }), 2);
+    });
+
+    it('logs config_error at error level with fingerprints only, never deletes, gives up (default: no retry)', async () => {
+        const q = makeQueue();
+        const secret = 'abcdefSECRETTOKENVALUE0123456789';
+        apns.script = () => ({ outcome: 'config_error', reason: 'BadTopic' });
+        q.enqueue(req('apns', [secret]));
+        await clock.tickAsync(1000);
+        await clock.runAllAsync();
+        assert.equal(apns.calls.length, 1);
+        assert.deepEqual(sink.received, []);
+        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'config_error', reason: 'BadTopic' }), 1);
+        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'gave_up', reason: 'BadTopic' }), 1);
+        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'retried' }), 0);
+        assert.ok(logger.at('error').some((e) => JSON.stringify(e.entry).includes('BadTopic')));
+        assert.ok(!logger.text().includes(secret), 'full token logged');
+        assert.ok(logger.text().includes('abcdef…'), 'fingerprint logged');
+        assert.equal(q.size, 0);
+    });
+
+    it('retries config_error a bounded number of times when configured', async () => {
+        const q = makeQueue({ delivery: deliveryConfig({ retry: { configErrorMaxAttempts: 3, baseDelayMs: 10, maxDelayMs: 10 } }) });
+        fcm.script = () => ({ outcome: 'config_error', reason: 'messaging/mismatched-credential' });
+        q.enqueue(req('fcm', ['a']));
+        await clock.runAllAsync();
+        assert.equal(fcm.calls.length, 3);
+        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'retried' }), 2);
+        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'gave_up' }), 1);
+        assert.deepEqual(sink.received, []);
+    });
+
+    it('retries a transient failure back through the queue, after the backoff and the flush delay', async () => {
+        const q = makeQueue({ delivery: deliveryConfig({ retry: { baseDelayMs: 2000, maxDelayMs: 300000 } }), random: () => 0.5 });
+        const times: number[] = [];
+        callTimes(fcm, Date.now(), times);
+        fcm.script = (t, _b, call) => (call === 0 && t === 'x' ? { outcome: 'transient', reason: 'messaging/internal-error' } : undefined);
+        q.enqueue(req('fcm', ['x', 'y']));
+        await clock.tickAsync(1000);
+        assert.deepEqual(fcm.calls.map((b) => [...b.tokens]), [['x', 'y']]);
+        assert.equal(q.size, 1, 'the retried token is still owned (and counted against the cap)');
+        // Full jitter with random 0.5 on attempt 1: 1000 ms backoff, then a 1000 ms flush delay.
+        // Meanwhile a new request arrives: the retry is batched together with it.
+        q.enqueue(req('fcm', ['z']));
+        await clock.tickAsync(5000);
+        assert.deepEqual(fcm.calls.map((b) => [...b.tokens].sort()), [['x', 'y'], ['x', 'z']]);
+        assert.deepEqual(times, [1000, 2000]);
+        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'retried', reason: 'messaging/internal-error' }), 1);
+        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'delivered' }), 3);
+        assert.equal(q.size, 0);
+    });
+
+    it('backs off exponentially between attempts', async () => {
+        const q = makeQueue({
+            queueing: queueingConfig({ flushTimeoutMs: 0 }),
+            delivery: deliveryConfig({ retry: { baseDelayMs: 1000, maxDelayMs: 300000, maxAttempts: 5 } }), random: () => 0.999999
+        });
+        const times: number[] = [];
+        callTimes(apns, Date.now(), times);
+        apns.script = () => ({ outcome: 'transient', reason: 'ServiceUnavailable' });
+        q.enqueue(req('apns', ['x']));
+        await clock.runAllAsync();
+        const gaps = times.slice(1).map((t, i) => t - times[i]);
+        // Backoff ceiling 1000 * 2^(n-1), full jitter at 0.999999 -> ceiling - 1; plus the flush
+        // timer (0 ms, which Node and fake-timers run after 1 ms).
+        assert.deepEqual(gaps, [1000, 2000, 4000, 8000]);
+        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'retried' }), 4);
+        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'gave_up', reason: 'ServiceUnavailable' }), 1);
+        assert.ok(logger.at('warn').some((e) => JSON.stringify(e.entry).includes('max_attempts')));
+        assert.equal(q.size, 0);
+    });
+
+    it('honours Retry-After when it is longer than the backoff', async () => {
+        const q = makeQueue({ queueing: queueingConfig({ flushTimeoutMs: 0 }), random: () => 0 });
+        const times: number[] = [];
+        callTimes(apns, Date.now(), times);
+        apns.script = (_t, _b, call) => (call === 0 ? { outcome: 'transient', reason: 'TooManyRequests', retryAfterMs: 30000 } : undefined);
+        q.enqueue(req('apns', ['x']));
+        await clock.runAllAsync();
+        assert.deepEqual(times, [0, 30001], 'Retry-After, then the 0 ms (= 1 ms) flush timer');
+        assert.equal(q.size, 0);
+    });
+
+    it('gives up when the retry would pass maxAgeMs', async () => {
+        const q = makeQueue({
+            queueing: queueingConfig({ flushTimeoutMs: 0 }),
+            delivery: deliveryConfig({ retry: { maxAgeMs: 10000, maxAttempts: 100 } }), random: () => 0
+        });
+        fcm.script = () => ({ outcome: 'transient', reason: 'messaging/message-rate-exceeded', retryAfterMs: 4000 });
+        q.enqueue(req('fcm', ['x']));
+        await clock.runAllAsync();
+        // Sent at 0, 4000, 8000; a retry at 12000 would be older than 10 s.
+        assert.equal(fcm.calls.length, 3);
+        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'gave_up', reason: 'messaging/message-rate-exceeded' }), 1);
+        assert.ok(logger.at('warn').some((e) => JSON.stringify(e.entry).includes('max_age')));
+        assert.equal(q.size, 0);
+    });
+
+    it('a retry waiting out its backoff does not hold up other deliveries', async () => {
+        const q = makeQueue({ queueing: queueingConfig({ flushTimeoutMs: 100 }), random: () => 0.99 });
+        fcm.script = (t) => (t === 'slow' ? { outcome: 'transient', reason: 'messaging/server-unavailable', retryAfterMs: 60000 } : undefined);
+        q.enqueue(req('fcm', ['slow']));
+        await clock.tickAsync(100);
+        q.enqueue(req('fcm', ['fast']));
+        await clock.tickAsync(100);
+        assert.deepEqual(fcm.sent, ['slow', 'fast']);
+        assert.equal(q.size, 1);
+    });
+
+    it('treats a rejected send or a missing result as transient: nothing lost, nothing deleted', async () => {
+        const q = makeQueue({ queueing: queueingConfig({ flushTimeoutMs: 0 }), random: () => 0 });
+        let calls = 0;
+        fcm.send = (b) => {
+            calls++;
+            if (calls === 1) {
+                return Promise.reject(new Error('socket hang up'));
+            }
+            // Second call omits 'b'.
+            return Promise.resolve(b.tokens.filter((t) => t !== 'b' || calls > 2).map((token) => ({ token, outcome: 'delivered' as const, reason: 'ok' })));
+        };
+        q.enqueue(req('fcm', ['a', 'b']));
+        await clock.runAllAsync();
+        assert.equal(calls, 3);
+        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'retried', reason: 'send_rejected' }), 2);
+        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'retried', reason: 'no_result' }), 1);
+        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'delivered' }), 2);
+        assert.deepEqual(sink.received, []);
+        assert.equal(q.size, 0);
+    });
+
+    it('counts retries waiting against the cap', async () => {
+        const q = makeQueue({ queueing: queueingConfig({ flushTimeoutMs: 0, maxSize: 10, maxQueuedTokens: 10 }) });
+        fcm.script = () => ({ outcome: 'transient', reason: 'messaging/internal-error', retryAfterMs: 60000 });
+        q.enqueue(req('fcm', tokens('a', 8)));
+        await clock.tickAsync(10);
+        assert.equal(q.size, 8);
+        assert.equal(q.enqueue(req('fcm', tokens('b', 3))).accepted, false);
+        assert.equal(q.enqueue(req('fcm', tokens('b', 2))).accepted, true);
+    });
+});
