@@ -70,6 +70,8 @@ export class FakeFcmServer {
     readonly assertions: Record<string, unknown>[] = [];
     /** When false, `received` is not filled (benchmarks): only the counters move. */
     record = true;
+    /** Required `aud` of OAuth assertions (from options.tokenUri; settable once the port is known). */
+    expectedAudience?: string;
     private readonly server: https.Server;
     private readonly accessTokens = new Set<string>();
     private readonly sockets = new Set<Socket>();
@@ -77,6 +79,7 @@ export class FakeFcmServer {
 
     private constructor(private readonly options: FakeFcmOptions) {
         this.publicKey = createPublicKey(options.publicKey);
+        this.expectedAudience = options.tokenUri;
         this.server = https.createServer({ cert: options.tls.cert, key: options.tls.key, keepAliveTimeout: 60_000 },
             (req, res) => this.onRequest(req, res));
         this.server.on('secureConnection', (socket: Socket) => {
@@ -179,7 +182,7 @@ export class FakeFcmServer {
             if (claims.iss !== this.options.clientEmail) {
                 return 'wrong iss';
             }
-            if (this.options.tokenUri && claims.aud !== this.options.tokenUri) {
+            if (this.expectedAudience && claims.aud !== this.expectedAudience) {
                 return `wrong aud ${String(claims.aud)}`;
             }
             if (typeof claims.scope !== 'string' || !claims.scope.split(' ').includes('https://www.googleapis.com/auth/firebase.messaging')) {
