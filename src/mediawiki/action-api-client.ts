@@ -129,6 +129,9 @@ export class ActionApiClient {
 function buildHeaders(configured: Readonly<Record<string, string>>, userAgent: string): Record<string, string> {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(configured)) {
+        if (name.toLowerCase() === 'host') {
+            continue; // fetch drops it; the dispatcher sets it (see egressDispatcher)
+        }
         headers[name.toLowerCase()] = value.replace(/\{\{\s*user-agent\s*\}\}/g, userAgent);
     }
     // Our own User-Agent unless the config sets one; never fetch's anonymous default.

@@ -53,7 +53,8 @@ export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): Subscr
     }
 
     const uri = deps.apiUri ?? config.mwapi_req.uri;
-    const dispatcher = egressDispatcher(uri, config);
+    const hostHeader = Object.entries(config.mwapi_req.headers).find(([name]) => name.toLowerCase() === 'host')?.[1];
+    const dispatcher = egressDispatcher(uri, config, hostHeader);
     const client = new ActionApiClient({
         uri,
         headers: config.mwapi_req.headers,
@@ -82,7 +83,7 @@ export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): Subscr
     });
     logger.log('info/mediawiki', {
         msg: 'MediaWiki subscription cleanup ready', uri, user: username, loginMethod: config.mediawiki.loginMethod,
-        chunkSize: config.mediawiki.deleteChunkSize, viaProxy: dispatcher !== undefined
+        chunkSize: config.mediawiki.deleteChunkSize, proxy: config.proxy !== undefined, hostHeader
     });
     return {
         deadTokens: (provider, tokens) => outbox.deadTokens(provider, tokens),

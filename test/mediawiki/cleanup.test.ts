@@ -38,6 +38,15 @@ describe('MediaWiki subscription cleanup against the fake wiki', () => {
         assert.equal(await logins('success'), 1);
     });
 
+    it('sends a configured Host header (service-mesh style), which fetch alone would drop', async () => {
+        const tokens = fakeTokens(1);
+        h = await startHarness({ fake: { subscriptions: tokens }, conf: { mwapi_req: { uri: '', headers: { 'user-agent': '{{user-agent}}', host: 'meta.wikimedia.org' } } } });
+        h.cleanup.deadTokens('fcm', tokens);
+        await h.cleanup.drain(soon());
+        assert.deepEqual(h.fake.deletedTokens, tokens);
+        assert.ok(h.fake.requests.every((r) => r.headers.host === 'meta.wikimedia.org'));
+    });
+
     it('logs in with action=clientlogin when configured, and sends maxlag with writes', async () => {
         const tokens = fakeTokens(3);
         h = await startHarness({ fake: { subscriptions: tokens }, mediawiki: { loginMethod: 'clientlogin', maxlag: 5 } });
@@ -272,5 +281,28 @@ describe('MediaWiki subscription cleanup against the fake wiki', () => {
             assert.ok(!text.includes(t), 'a full device token was logged');
             assert.ok(!text.includes(t.slice(10)), 'most of a device token was logged');
         }
+    });
+});
+
+describe('MediaWiki subscription cleanup switched off', () => {
+    it('with the delivery guard in log-only mode: logs what it would delete, deletes nothing', async () => {
+        const tokens = fakeTokens(3);
+        const h = await startHarness({ fake: { subscriptions: tokens }, conf: { delivery: { deletionGuard: { logOnly: true } } } });
+        try {
+            h.cleanup.deadTokens('fcm', tokens);
+            assert.deepEqual(await h.cleanup.drain(soon()), { pending: 0 });
+            assert.equal(h.fake.requests.length, 0);
+            assert.ok(h.logger.at('info').some((e) => JSON.stringify(e.entry).includes('logOnly')));
+            assert.ok(!h.logger.text().includes(tokens[0]));
+        } finally {
+            await h.close();
+        }
+    });
+
+    it('never throws into delivery, even after close', async () => {
+        const h = await startHarness();
+        await h.close();
+        assert.doesNotThrow(() => h.cleanup.deadTokens('fcm', fakeTokens(2)));
+        assert.equal(await deletions('dropped'), 2);
     });
 });

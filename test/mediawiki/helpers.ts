@@ -40,7 +40,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
             ...opts.mediawiki,
             outbox: { batchWaitMs: 20, baseDelayMs: 10, maxDelayMs: 100, ...opts.outbox }
         },
-        ...opts.conf
+        ...opts.conf,
+        // A test's mwapi_req adds headers; the uri is always the fake's.
+        ...(opts.conf?.mwapi_req ? { mwapi_req: { uri: fake.uri, headers: { 'user-agent': '{{user-agent}}', ...(opts.conf.mwapi_req as { headers?: object }).headers } } } : {})
     }, { env: {} });
     const metrics = createServiceMetrics(freshMetricFactory(logger));
     const cleanup = createSubscriptionCleanup({ config, logger, metrics, clock: opts.clock });
