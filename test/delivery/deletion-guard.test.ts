@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { DeliveryConfig } from '../../src/config/sections/delivery';
 import { DeletionGuard } from '../../src/delivery/deletion-guard';
 import { ServiceMetrics } from '../../src/metrics/service-metrics';
 import { metricValue } from '../helpers/metrics';
@@ -22,7 +23,7 @@ describe('DeletionGuard', () => {
         metrics = testMetrics(logger);
     });
 
-    function guard(o: Parameters<typeof deliveryConfig>[0]['deletionGuard'] = {}): DeletionGuard {
+    function guard(o: Partial<DeliveryConfig['deletionGuard']> = {}): DeletionGuard {
         const cfg = deliveryConfig({ deletionGuard: { windowMs: 60000, maxDeadRatio: 0.5, minDeadTokens: 10, ...o } }).deletionGuard;
         return new DeletionGuard(cfg, sink, logger, metrics, () => now);
     }

@@ -13,7 +13,7 @@ function req(provider: 'fcm' | 'apns', deviceTokens: string[], o: Partial<PushRe
 }
 
 describe('BatchingQueue', () => {
-    let clock: FakeTimers.InstalledClock;
+    let clock: ReturnType<typeof FakeTimers.install>;
     let fcm: ScriptedProvider;
     let apns: ScriptedProvider;
     let sink: RecordingSink;
