@@ -132,7 +132,10 @@ export class ApnsProvider implements PushProvider {
             return { token, outcome: 'delivered', reason: 'ok' };
         }
         const status = typeof failure.status === 'number' ? failure.status : Number(failure.status) || undefined;
-        const { outcome, reason } = classifyApnsFailure(status, failure.response?.reason);
+        // node-apn turns some answers (403 ExpiredProviderToken, 500) into an `error` whose
+        // message is the reason, without `response`.
+        const reasonFromError = status !== undefined && /^[A-Za-z]+$/.test(failure.error?.message ?? '') ? failure.error?.message : undefined;
+        const { outcome, reason } = classifyApnsFailure(status, failure.response?.reason ?? reasonFromError);
         if (outcome === 'config_error') {
             this.logger.log('error/apns', {
                 msg: 'APNs refused a notification for a configuration reason; not deleting',
