@@ -206,3 +206,32 @@ describe('delivery outcomes through the queue', () => {
         assert.equal(q.enqueue(req('fcm', tokens('b', 2))).accepted, true);
     });
 });
+
+describe('mass-deletion guard in the delivery path', () => {
+    let clock: ReturnType<typeof FakeTimers.install>;
+    beforeEach(() => {
+        clock = FakeTimers.install({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+    });
+    afterEach(() => clock.uninstall());
+
+    it('a dead storm (wrong APNs environment) trips the guard and nothing reaches the sink', async () => {
+        const fcm = new ScriptedProvider('fcm');
+        const apns = new ScriptedProvider('apns', () => ({ outcome: 'dead', reason: 'BadDeviceToken' }));
+        const sink = new RecordingSink();
+        const logger = new TestLogger();
+        const q = new BatchingQueue({
+            queueing: queueingConfig({ flushTimeoutMs: 100 }), delivery: deliveryConfig(), providers: { fcm, apns },
+            deadTokens: sink, logger, metrics: testMetrics(logger)
+        });
+        q.enqueue(req('apns', tokens('a', 1000)));
+        await clock.tickAsync(100);
+        await clock.runAllAsync();
+        assert.equal(apns.sent.length, 1000);
+        assert.equal(q.guard.isTripped('apns'), true);
+        assert.deepEqual(sink.received, [], 'the first 500-token call already exceeds minDeadTokens (200)');
+        assert.equal(q.guard.heldCount('apns'), 1000);
+        assert.equal(await metricValue('push_notifications_deletion_guard_tripped', { provider: 'apns' }), 1);
+        assert.equal(await metricValue('push_notifications_deletions_held_tokens', { provider: 'apns' }), 1000);
+        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'dead', reason: 'BadDeviceToken' }), 1000);
+    });
+});
