@@ -32,13 +32,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
-import { copySteps, envOf, execForm, lastValue, readDockerfile, runtimeStage, Stage, stageNamed } from './dockerfile-model';
+import { FCM_SERVICE_ACCOUNT, SECRETS_DIR } from './verify-image-paths';
+import { copySteps, envOf, execForm, lastValue, readDockerfile, runtimeStage, Stage } from './dockerfile-model';
 
 const REPO = path.resolve(__dirname, '..');
-/** Where the Deployment mounts the Secret; config.prod.yaml's secret paths live under it. */
-export const SECRETS_DIR = '/etc/push-notifications/secrets';
-/** The FCM service-account file the Deployment's GOOGLE_APPLICATION_CREDENTIALS names. */
-export const FCM_SERVICE_ACCOUNT = `${SECRETS_DIR}/fcm-service-account.json`;
 const DEV_ONLY_PACKAGES = ['typescript', 'mocha', 'nock', 'ts-node', 'eslint', 'dockerfile-utils'];
 
 function log(msg: string): void {
