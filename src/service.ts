@@ -4,12 +4,17 @@ import * as path from 'node:path';
 import { loadServiceConfig, PROJECT_ROOT, ServiceConfig } from './config/service-config';
 import { loadApiSpec } from './http/api-spec';
 import { createApp } from './http/app';
+import { installClientErrorHandler } from './http/client-error';
 import { ServiceInfo } from './http/routes/info';
 import { Lifecycle } from './lifecycle/readiness';
 import { Logger } from './logging/logger';
 import { MetricFactory } from './metrics/metric-factory';
 import { createServiceMetrics } from './metrics/service-metrics';
-import { RecordingQueue } from './queue/recording-queue';
+import { drainService } from './lifecycle/shutdown';
+import { createSubscriptionCleanup } from './mediawiki/subscription-cleanup';
+import { PROVIDER_NAMES } from './push/push-request';
+import { createProviders } from './providers/create-providers';
+import { BatchingQueue } from './queue/batching-queue';
 
 /** What service-runner passes to the module named in the config's `services` list. */
 export interface ServiceRunnerOptions {
@@ -59,10 +64,20 @@ export default async function startService(options: ServiceRunnerOptions): Promi
         version: info.version
     });
     const lifecycle = new Lifecycle();
-    const queue = new RecordingQueue(config.queueing.maxQueuedTokens, config.queueing.retryAfterSeconds);
+    const providers = createProviders({ config, logger, metrics });
+    const cleanup = createSubscriptionCleanup({ config, logger, metrics });
+    const queue = new BatchingQueue({
+        queueing: config.queueing,
+        delivery: config.delivery,
+        providers,
+        deadTokens: cleanup,
+        logger,
+        metrics
+    });
 
     const app = createApp({ config, spec, queue, lifecycle, metrics, logger, info });
     const server = await listen(app, config.port, config.interface);
+    installClientErrorHandler(server, config);
     const port = (server.address() as { port: number }).port;
     lifecycle.serving();
     logger.log('info/service', { msg: `listening on ${config.interface}:${port}`, worker_id: config.worker_id });
@@ -73,20 +88,10 @@ export default async function startService(options: ServiceRunnerOptions): Promi
         return closing;
     };
 
-    async function shutdown(): Promise<void> {
-        const deadline = Date.now() + config.shutdown_timeout * 1000;
-        lifecycle.draining();
-        logger.log('info/service', 'draining: no new requests, flushing the queue');
-        await closeServer(server);
-        const report = await queue.drain(deadline);
-        for (const [provider, count] of Object.entries(report.undelivered)) {
-            if (count > 0) {
-                metrics.shutdownUndelivered.inc({ provider }, count);
-                logger.log('error/service', { msg: 'undelivered at shutdown', provider, count });
-            }
-        }
-        logger.log('info/service', 'stopped');
-    }
+    const shutdown = (): Promise<void> => drainService({
+        lifecycle, server, queue, cleanup, logger, metrics,
+        providers: PROVIDER_NAMES.map((name) => providers[name])
+    }, config.shutdown_timeout * 1000);
 
     if (config.num_workers === 0) {
         // service-runner installs no SIGTERM handler without workers: the process would die
@@ -112,13 +117,5 @@ function listen(app: ReturnType<typeof createApp>, port: number, host: string): 
         server.requestTimeout = 30000;
         server.headersTimeout = 20000;
         server.keepAliveTimeout = 5000;
-    });
-}
-
-/** Stops accepting, lets in-flight requests finish, and closes idle keep-alive sockets. */
-function closeServer(server: Server): Promise<void> {
-    return new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
     });
 }

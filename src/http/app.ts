@@ -10,6 +10,7 @@ import { ApiSpec } from './api-spec';
 import { inboundAuth } from './inbound-auth';
 import { HttpProblem, ProblemStatus, PROBLEM_KINDS, sendProblem } from './problem';
 import { inboundRateLimit } from './rate-limit';
+import { securityHeaders } from './security-headers';
 import { healthRouter } from './routes/health';
 import { infoRouter, ServiceInfo } from './routes/info';
 import { messageRouter } from './routes/message';
@@ -55,27 +56,6 @@ export function createApp(deps: AppDeps): Application {
     app.use(notFoundOrWrongMethod(spec));
     app.use(errorHandler(logger));
     return app;
-}
-
-/** The service-template's security headers, and CORS only where configured. */
-function securityHeaders(cors: string | false, csp: string | false) {
-    const headers: [string, string][] = [];
-    if (cors !== false) {
-        headers.push(['access-control-allow-origin', cors],
-            ['access-control-allow-headers', 'accept, x-requested-with, content-type, authorization'],
-            ['access-control-expose-headers', 'etag']);
-    }
-    if (csp !== false) {
-        headers.push(['x-xss-protection', '1; mode=block'], ['x-content-type-options', 'nosniff'],
-            ['x-frame-options', 'SAMEORIGIN'], ['referrer-policy', 'no-referrer'],
-            ['content-security-policy', csp], ['x-content-security-policy', csp], ['x-webkit-csp', csp]);
-    }
-    return (_req: Request, res: Response, next: NextFunction): void => {
-        for (const [name, value] of headers) {
-            res.setHeader(name, value);
-        }
-        next();
-    };
 }
 
 /** Counts every answer by route (a spec path or 'other', never the raw URL) and status. */

@@ -12,8 +12,10 @@ export const PROBLEM_KINDS = {
     401: ['unauthorized', 'Unauthorized'],
     404: ['not_found', 'Not found'],
     405: ['method_not_allowed', 'Method not allowed'],
+    408: ['request_timeout', 'Request timeout'],
     413: ['payload_too_large', 'Payload too large'],
     415: ['unsupported_media_type', 'Unsupported media type'],
+    431: ['headers_too_large', 'Request header fields too large'],
     429: ['rate_limited', 'Too many requests'],
     500: ['internal_error', 'Internal error'],
     503: ['unavailable', 'Service unavailable']
@@ -33,16 +35,22 @@ export class HttpProblem extends Error {
     }
 }
 
+/**
+ * The problem document. `method` and `uri` are left out only where no request could be
+ * parsed (see client-error.ts).
+ */
+export function problemBody(status: ProblemStatus, detail: string, method?: string, uri?: string): Record<string, unknown> {
+    const [slug, title] = PROBLEM_KINDS[status];
+    const body: Record<string, unknown> = { type: TYPE_BASE + slug, title, status, detail };
+    if (method !== undefined) {
+        body.method = method;
+        body.uri = uri;
+    }
+    return body;
+}
+
 export function sendProblem(req: Request, res: Response, problem: HttpProblem): void {
-    const [slug, title] = PROBLEM_KINDS[problem.status];
-    const body: Record<string, unknown> = {
-        type: TYPE_BASE + slug,
-        title,
-        status: problem.status,
-        detail: problem.detail,
-        method: req.method,
-        uri: req.originalUrl
-    };
+    const body = problemBody(problem.status, problem.detail, req.method, req.originalUrl);
     if (problem.extra.errors) {
         body.errors = problem.extra.errors;
     }
