@@ -73,9 +73,24 @@ export function createHttpsAgent(options: HttpsAgentOptions): http.Agent {
     }
     const proxy = proxyFor(options.host, options.policy);
     if (proxy) {
-        return new HttpsProxyAgent(proxy, common);
+        return new TrustingProxyAgent(proxy, common, options.ca);
     }
     return new https.Agent(common);
+}
+
+/**
+ * https-proxy-agent builds the TLS connection to the target from the request's options, which
+ * do not carry the agent's `ca`; without this, a private CA (the fakes') is not trusted
+ * through the tunnel.
+ */
+class TrustingProxyAgent extends HttpsProxyAgent<string> {
+    constructor(proxy: URL, options: ConstructorParameters<typeof HttpsProxyAgent>[1], private readonly extraCa?: string | Buffer) {
+        super(proxy, options);
+    }
+
+    override connect(req: http.ClientRequest, opts: Parameters<HttpsProxyAgent<string>['connect']>[1]): ReturnType<HttpsProxyAgent<string>['connect']> {
+        return super.connect(req, this.extraCa ? { ...opts, ca: this.extraCa } as typeof opts : opts);
+    }
 }
 
 /** An https.Agent whose sockets all go to one fixed address (see `connectTo`). */

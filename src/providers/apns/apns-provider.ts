@@ -88,6 +88,9 @@ export class ApnsProvider implements PushProvider {
             ? new apn.MultiProvider({ ...common, ...auth, clientCount: options.clientCount })
             : new apn.Provider({ ...common, ...auth });
         this.instrumentClients();
+        if (proxy && options.ca) {
+            this.trustCaThroughProxy(options.ca);
+        }
         this.logger.log('info/apns', {
             msg: 'APNs provider ready', host, port: options.port ?? 443, production: options.production,
             auth: options.token ? 'token' : 'certificate', via: proxy ? `proxy ${proxy.host}:${proxy.port}` : 'direct',
@@ -179,6 +182,42 @@ export class ApnsProvider implements PushProvider {
                 }
                 return request(session, ...rest);
             };
+        }
+    }
+
+    /**
+     * Through a proxy, node-apn opens TLS over the tunnel with its own `tls.connect` call that
+     * drops the `ca` option, so a private CA (fakes, dev mode) would not be trusted; Apple's
+     * real certificates need no such help. node-apn installs that call as
+     * `config.createConnection` right before each session; we catch the assignment and run
+     * the call with `ca` added. Only used when both `proxy` and `apns.ca` are set.
+     */
+    private trustCaThroughProxy(ca: string | Buffer): void {
+        const p = this.provider as unknown as { client?: { clients?: { config?: object }[]; config?: object } };
+        const clients = p.client?.clients ?? (p.client ? [p.client] : []);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const tlsModule = require('node:tls') as { connect: (...args: unknown[]) => unknown };
+        for (const client of clients) {
+            if (!client.config) {
+                continue;
+            }
+            let current: ((...args: unknown[]) => unknown) | undefined;
+            Object.defineProperty(client.config, 'createConnection', {
+                configurable: true,
+                enumerable: true,
+                get: () => current,
+                set: (fn: ((...args: unknown[]) => unknown) | undefined) => {
+                    current = fn && ((...args: unknown[]) => {
+                        const connect = tlsModule.connect;
+                        tlsModule.connect = (port: unknown, host: unknown, opts: object) => connect(port, host, { ...opts, ca });
+                        try {
+                            return fn(...args);
+                        } finally {
+                            tlsModule.connect = connect;
+                        }
+                    });
+                }
+            });
         }
     }
 
