@@ -35,7 +35,7 @@ export interface BatchingQueueOptions {
     readonly now?: () => number;
     /** [0, 1); drives the random flush delay and the retry jitter. */
     readonly random?: () => number;
-    /** Tokens grouped between two yields to the event loop during a flush (default 2000). */
+    /** Tokens grouped between two yields to the event loop during a flush (default 1000). */
     readonly chunkTokens?: number;
 }
 
@@ -100,7 +100,7 @@ export class BatchingQueue implements MessageQueue {
         this.metrics = options.metrics;
         this.logger = options.logger;
         this.now = options.now ?? Date.now;
-        this.chunkTokens = options.chunkTokens ?? 2000;
+        this.chunkTokens = options.chunkTokens ?? 1000;
         this.batchSize = options.delivery.batchSize;
         const random = options.random ?? Math.random;
         this.nextFlushDelay = flushDelayPolicy(options.queueing, random);
