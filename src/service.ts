@@ -76,22 +76,29 @@ export default async function startService(options: ServiceRunnerOptions): Promi
     });
 
     const app = createApp({ config, spec, queue, lifecycle, metrics, logger, info });
-    const server = await listen(app, config.port, config.interface);
+    let server: Server;
+    try {
+        server = await listen(app, config.port, config.interface);
+    } catch (e) {
+        // e.g. EADDRINUSE: release provider connections so the process can exit.
+        await Promise.allSettled([...PROVIDER_NAMES.map((name) => providers[name].close()), cleanup.close()]);
+        throw e;
+    }
     installClientErrorHandler(server, config);
     const port = (server.address() as { port: number }).port;
     lifecycle.serving();
     logger.log('info/service', { msg: `listening on ${config.interface}:${port}`, worker_id: config.worker_id });
+
+    const shutdown = (): Promise<void> => drainService({
+        lifecycle, server, queue, cleanup, logger, metrics,
+        providers: PROVIDER_NAMES.map((name) => providers[name])
+    }, config.shutdown_timeout * 1000);
 
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
         closing ??= shutdown();
         return closing;
     };
-
-    const shutdown = (): Promise<void> => drainService({
-        lifecycle, server, queue, cleanup, logger, metrics,
-        providers: PROVIDER_NAMES.map((name) => providers[name])
-    }, config.shutdown_timeout * 1000);
 
     if (config.num_workers === 0) {
         // service-runner installs no SIGTERM handler without workers: the process would die
