@@ -4,7 +4,7 @@ import { CookieJar } from '../../src/mediawiki/cookie-jar';
 import { isNoProxyHost } from '../../src/mediawiki/egress-dispatcher';
 import { MwApiError, MwHttpError, redactInfo } from '../../src/mediawiki/errors';
 import { decodeMultiValue, encodeMultiValue } from '../../src/mediawiki/multi-value';
-import { parseRetryAfter } from '../../src/mediawiki/retry-after';
+import { parseRetryAfter } from '../../src/delivery/retry-after';
 
 describe('MediaWiki client parts', () => {
     it('encodes multi-value parameters, with \\x1f when a value contains |', () => {
