@@ -143,6 +143,20 @@ describe('FCM provider (real firebase-admin against the fake FCM v1 + OAuth)', f
         assert.notEqual(FAKE_FCM_PROJECT, 'other-project');
     });
 
+    it('splits more than 500 tokens into several calls', async () => {
+        const p = provider();
+        const tokens = Array.from({ length: 501 }, (_, i) => `many-${i}`);
+        const results = await p.send(batch('fcm', tokens));
+        assert.equal(results.filter((r) => r.outcome === 'delivered').length, 501);
+    });
+
+    it('a message firebase-admin refuses before sending is a config_error for every token', async () => {
+        const p = provider();
+        const results = await p.send(batch('fcm', ['a'], { messageType: 42 as unknown as string }));
+        assert.deepEqual(byToken(results), { a: 'config_error:messaging/invalid-payload' });
+        assert.equal(fakes.fcm.counters.sends, 0);
+    });
+
     it('sends 500 tokens in one call and closes cleanly', async () => {
         const p = provider();
         const tokens = Array.from({ length: 500 }, (_, i) => `bulk-${i}`);

@@ -209,7 +209,7 @@ export class ApnsProvider implements PushProvider {
                 set: (fn: ((...args: unknown[]) => unknown) | undefined) => {
                     current = fn && ((...args: unknown[]) => {
                         const connect = tlsModule.connect;
-                        tlsModule.connect = (port: unknown, host: unknown, opts: object) => connect(port, host, { ...opts, ca });
+                        tlsModule.connect = (...a: unknown[]) => connect(a[0], a[1], { ...(a[2] as object), ca });
                         try {
                             return fn(...args);
                         } finally {
@@ -232,7 +232,7 @@ export class ApnsProvider implements PushProvider {
                 }
             });
             return stream;
-        }) as typeof session.request;
+        });
     }
 
     async close(): Promise<void> {

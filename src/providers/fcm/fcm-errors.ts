@@ -20,6 +20,7 @@ import { TokenOutcome } from '../push-provider';
  * | messaging/message-rate-exceeded               | transient    | QUOTA_EXCEEDED / RESOURCE_EXHAUSTED (429) |
  * | messaging/unknown-error with a 5xx status     | transient    | a server error FCM did not name |
  * | messaging/unknown-error otherwise             | config_error | an unnamed 4xx is ours to fix, not to retry forever |
+ * | messaging/invalid-payload                     | config_error | firebase-admin refused our message before sending it |
  * | app/network-error, app/network-timeout, ...   | transient    | the request never got an answer |
  * | anything not listed                           | config_error | unknown: log at error, never delete, never loop |
  *
@@ -32,6 +33,7 @@ export const FCM_OUTCOMES: Readonly<Record<string, TokenOutcome>> = {
     'messaging/third-party-auth-error': 'config_error',
     'messaging/mismatched-credential': 'config_error',
     'messaging/authentication-error': 'config_error',
+    'messaging/invalid-payload': 'config_error',
     'messaging/server-unavailable': 'transient',
     'messaging/internal-error': 'transient',
     'messaging/message-rate-exceeded': 'transient',

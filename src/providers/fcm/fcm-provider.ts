@@ -5,13 +5,15 @@ import { getMessaging, Messaging, MulticastMessage, SendResponse } from 'firebas
 import { parseRetryAfter } from '../../delivery/retry-after';
 import { createHttpsAgent, EgressPolicy, observeResponses } from '../../egress/agents';
 import { Logger } from '../../logging/logger';
-import { tokenFingerprints } from '../../logging/redact';
+import { tokenFingerprint } from '../../logging/redact';
 import { Batch } from '../../push/push-request';
 import { PushProvider, TokenResult } from '../push-provider';
 import { classifyFcmError, normaliseReason } from './fcm-errors';
 import { DEFAULT_TOKEN_URI, JwtBearerCredential, ServiceAccount } from './jwt-bearer-credential';
 
 export const FCM_HOST = 'fcm.googleapis.com';
+/** sendEachForMulticast takes at most this many tokens. */
+export const FCM_MULTICAST_LIMIT = 500;
 
 export interface FcmProviderOptions {
     readonly serviceAccount: ServiceAccount;
@@ -97,6 +99,14 @@ export class FcmProvider implements PushProvider {
         if (tokens.length === 0) {
             return [];
         }
+        if (tokens.length > FCM_MULTICAST_LIMIT) {
+            // The queue never builds bigger batches; split rather than fail the whole call.
+            const results: TokenResult[] = [];
+            for (let i = 0; i < tokens.length; i += FCM_MULTICAST_LIMIT) {
+                results.push(...await this.send({ ...batch, tokens: tokens.slice(i, i + FCM_MULTICAST_LIMIT) }));
+            }
+            return results;
+        }
         const message: MulticastMessage = {
             tokens,
             data: { type: batch.messageType },
@@ -111,6 +121,11 @@ export class FcmProvider implements PushProvider {
         } catch (e) {
             const err = e as { code?: unknown; message?: unknown };
             const reason = normaliseReason(typeof err.code === 'string' ? err.code : 'call-failed');
+            if (reason === 'messaging/invalid-argument') {
+                // Rejected before anything was sent: our message is malformed. Retrying cannot help.
+                this.logger.log('error/fcm', { msg: 'firebase-admin refused our message', error: String(err.message), tokens: tokens.length });
+                return tokens.map((token) => ({ token, outcome: 'config_error', reason }));
+            }
             this.logger.log('warn/fcm', {
                 msg: 'FCM call failed as a whole; every token is transient', reason,
                 error: String(err.message), tokens: tokens.length
@@ -138,7 +153,7 @@ export class FcmProvider implements PushProvider {
             this.logger.log('error/fcm', {
                 msg: 'FCM refused a message for a configuration or payload reason; not deleting',
                 reason, error: response.error.message, messageType: batch.messageType,
-                token: tokenFingerprints([token])[0]
+                token: tokenFingerprint(token)
             });
         }
         return outcome === 'transient' ? { token, outcome, reason, ...this.retryAfter() } : { token, outcome, reason };
