@@ -285,6 +285,7 @@ process.once('message', (plan: DeliveryPlan) => {
     main(plan).then(() => {
         send({ type: 'done' });
         process.disconnect?.();
+        process.exit(0);
     }, (e: unknown) => {
         send({ type: 'error', message: (e as Error).stack ?? String(e) });
         process.disconnect?.();

@@ -15,10 +15,11 @@ export interface DeliveryResults {
  * in this process. Returns what the worker measured, plus the fakes' CPU per 1000 tokens
  * (this process is otherwise idle while the worker runs).
  */
-export function runDelivery(plan: DeliveryPlan, log: (line: string) => void): Promise<DeliveryResults> {
+export function runDelivery(plan: DeliveryPlan, log: (line: string) => void, profileDir?: string): Promise<DeliveryResults> {
     const child = fork(path.join(ROOT, 'bench', 'delivery-worker.ts'), [], {
         cwd: ROOT,
-        execArgv: ['--expose-gc', '-r', 'ts-node/register'],
+        execArgv: ['--expose-gc', '-r', 'ts-node/register',
+            ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=delivery-worker.cpuprofile'] : [])],
         env: { ...cleanEnv(), TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc']
     });
@@ -59,8 +60,10 @@ export function runDelivery(plan: DeliveryPlan, log: (line: string) => void): Pr
                     break;
                 case 'done':
                     clearTimeout(guard);
-                    child.kill('SIGTERM');
-                    resolve({ memory, runs });
+                    // The worker exits by itself (so that --cpu-prof can write its profile).
+                    child.removeAllListeners('exit');
+                    child.once('exit', () => resolve({ memory, runs }));
+                    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
                     break;
             }
         });

@@ -16,6 +16,7 @@ import { startProviderFakes } from '../test/fakes/provider-fakes';
 import { acceptScaling, acceptScenario, AcceptResult } from './accept';
 import { deliveryScaling, DeliveryResults, runDelivery } from './delivery';
 import { compileHelpers } from './lib/compile';
+import { cacheApnsJwtChecks } from './lib/fake-tuning';
 import { machineInfo } from './lib/machine';
 import { ROOT } from './lib/paths';
 import { MB, round, sleep } from './lib/stats';
@@ -33,6 +34,14 @@ interface Options {
     out: string;
     depths: number[];
     scalingSizes: number[];
+    /** Directory for --cpu-prof profiles of the measured processes, when --profile is given. */
+    profileDir?: string;
+    /** Tokens of the main delivery runs (100k; smaller for profiling). */
+    deliveryTokens: number;
+    /** Providers of the main delivery runs (both by default; one, for profiling). */
+    deliveryProviders: ProviderName[];
+    /** Let the fake APNs verify the JWT on every request (as in tests) instead of once per JWT. */
+    fakeJwtPerRequest: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -50,7 +59,11 @@ function parseArgs(argv: string[]): Options {
         only: new Set((get('only') ?? 'accept,scaling,delivery').split(',')),
         out: path.resolve(ROOT, get('out') ?? 'bench-results/latest.json'),
         depths: (get('depths') ?? (quick ? '10000,100000' : '10000,100000,1000000')).split(',').map(Number),
-        scalingSizes: [1, 10, 100, 500]
+        scalingSizes: [1, 10, 100, 500],
+        deliveryTokens: Number(get('delivery-tokens') ?? 100_000),
+        fakeJwtPerRequest: argv.includes('--fake-jwt-per-request'),
+        deliveryProviders: (get('delivery-providers') ?? 'apns,fcm').split(',') as ProviderName[],
+        profileDir: argv.includes('--profile') ? path.resolve(ROOT, 'bench-results', 'profiles') : undefined
     };
 }
 
@@ -94,6 +107,9 @@ async function main(): Promise<void> {
     const fakes = await startProviderFakes();
     fakes.apns.record = false;
     fakes.fcm.record = false;
+    if (!o.fakeJwtPerRequest) {
+        cacheApnsJwtChecks(fakes.apns);
+    }
     const result: Record<string, unknown> = { machine, options: { ...o, only: [...o.only] }, targets: TARGETS };
     const warnings: string[] = [];
     const acceptResults: AcceptResult[] = [];
@@ -105,7 +121,10 @@ async function main(): Promise<void> {
             const baseline = await startBaseline(helpers.baseline);
             let service: Target | undefined;
             try {
-                service = await startService({ conf: serviceConf(fakes.conf), probe: helpers.probe });
+                service = await startService({
+                    conf: serviceConf(fakes.conf), probe: helpers.probe,
+                    nodeOptions: o.profileDir ? `--cpu-prof --cpu-prof-dir=${o.profileDir} --cpu-prof-name=service.cpuprofile` : undefined
+                });
                 await sleep(2000);
                 idle = { serviceRssMB: round(rss(service) / MB, 1), baselineRssMB: round(rss(baseline) / MB, 1) };
                 log(`idle RSS: service ${idle.serviceRssMB} MB, baseline ${idle.baselineRssMB} MB`);
@@ -132,7 +151,7 @@ async function main(): Promise<void> {
         if (o.only.has('delivery') || o.only.has('scaling')) {
             const scenarios: { provider: ProviderName; tokens: number }[] = [];
             if (o.only.has('delivery')) {
-                scenarios.push({ provider: 'apns', tokens: 100_000 }, { provider: 'fcm', tokens: 100_000 });
+                scenarios.push(...o.deliveryProviders.map((provider) => ({ provider, tokens: o.deliveryTokens })));
             }
             if (o.only.has('scaling')) {
                 for (const d of o.depths) {
@@ -145,7 +164,7 @@ async function main(): Promise<void> {
             delivery = await runDelivery({
                 conf: serviceConf(fakes.conf), warmupTokens: 5000, scenarios,
                 memoryTokens: o.only.has('delivery') ? 100_000 : 0, timeoutMs: o.quick ? 60_000 : 240_000
-            }, log);
+            }, log, o.profileDir);
         }
     } finally {
         await fakes.close();
@@ -197,10 +216,10 @@ async function main(): Promise<void> {
             Object.entries(r.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') + (r.timedOut ? ' TIMED OUT' : '')])));
         for (const r of delivery.runs) {
             const target = r.provider === 'apns' ? TARGETS.apnsTokensPerSec : TARGETS.fcmTokensPerSec;
-            if (r.tokens === 100_000 && r.tokensPerSec < target) {
+            if (r.tokens === o.deliveryTokens && r.tokensPerSec < target) {
                 warnings.push(`delivery ${r.provider} 100k: ${r.tokensPerSec} tokens/s < target ${target}`);
             }
-            if (r.tokens === 100_000 && r.eventLoopMaxMs >= TARGETS.eventLoopMaxMs) {
+            if (r.tokens === o.deliveryTokens && r.eventLoopMaxMs >= TARGETS.eventLoopMaxMs) {
                 warnings.push(`delivery ${r.provider} 100k: event-loop max ${r.eventLoopMaxMs} ms >= ${TARGETS.eventLoopMaxMs} ms`);
             }
             if (r.timedOut || (r.outcomes.delivered ?? 0) !== r.tokens) {

@@ -63,6 +63,8 @@ export interface ServiceStartOptions {
     readonly probe?: string;
     /** Extra environment for the service process (e.g. NODE_EXTRA_CA_CERTS for fakes). */
     readonly env?: Record<string, string>;
+    /** Extra NODE_OPTIONS for the service process (e.g. --cpu-prof). */
+    readonly nodeOptions?: string;
 }
 
 /**
@@ -76,12 +78,14 @@ export async function startService(options: ServiceStartOptions): Promise<Target
     // startRunner spawns with the inherited environment: set ours for the duration of the spawn.
     const saved = { ...process.env };
     Object.assign(process.env, cleanEnv(), options.env ?? {});
+    delete process.env.NODE_OPTIONS;
+    delete process.env.PN_BENCH_PROBE_PORT;
+    const nodeOptions = [options.probe ? `--require ${options.probe}` : '', options.nodeOptions ?? ''].join(' ').trim();
+    if (nodeOptions) {
+        process.env.NODE_OPTIONS = nodeOptions;
+    }
     if (options.probe) {
-        process.env.NODE_OPTIONS = `--require ${options.probe}`;
         process.env.PN_BENCH_PROBE_PORT = String(probePort);
-    } else {
-        delete process.env.NODE_OPTIONS;
-        delete process.env.PN_BENCH_PROBE_PORT;
     }
     let runner;
     try {
