@@ -101,5 +101,36 @@ describe('security headers and CORS', function () {
                 }
             }
         });
+
+        it('answers a browser preflight on /v1/* with 204 and the allowed methods', async () => {
+            const res = await fetch(`${svc.baseUrl}/v1/message/fcm`, {
+                method: 'OPTIONS',
+                headers: { origin: 'https://echo.example.org', 'access-control-request-method': 'POST' }
+            });
+            assert.equal(res.status, 204);
+            assert.equal(res.headers.get('access-control-allow-origin'), 'https://echo.example.org');
+            assert.equal(res.headers.get('access-control-allow-methods'), 'POST');
+        });
+    });
+
+    describe('cors off (the default)', function () {
+        let svc: TestService;
+        before(async () => {
+            svc = await startTestService();
+        });
+        after(async () => {
+            await svc.close();
+        });
+
+        it('gives a preflight no CORS headers, so browsers cannot call /v1/* cross-origin', async () => {
+            const res = await fetch(`${svc.baseUrl}/v1/message/fcm`, {
+                method: 'OPTIONS',
+                headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'POST' }
+            });
+            assert.ok(res.status < 500);
+            for (const [name] of res.headers) {
+                assert.ok(!name.startsWith('access-control-'), name);
+            }
+        });
     });
 });
