@@ -33,6 +33,7 @@ export function createApp(deps: AppDeps): Application {
     const app = express();
     app.disable('x-powered-by');
     app.disable('etag');
+    app.set('trust proxy', config.trust_proxy);
 
     app.use(securityHeaders(config.cors, config.csp));
     app.use(requestMetrics(spec, metrics));

@@ -60,3 +60,22 @@ describe('inbound rate limit off (not configured)', function () {
         }
     });
 });
+
+describe('inbound rate limit behind a proxy (trust_proxy)', function () {
+    let svc: TestService;
+    before(async () => {
+        svc = await startTestService({ trust_proxy: 1, express_rate_limiter: { windowMs: 60_000, max: 2 } });
+    });
+    after(async () => {
+        await svc.close();
+    });
+
+    it('keys on the forwarded client address, so one noisy client does not block another', async () => {
+        const from = (ip: string) => ({ path: FCM, headers: { ...JSON_HEADERS, 'x-forwarded-for': ip }, body: BODY });
+        for (let i = 0; i < 2; i++) {
+            assert.equal((await send(svc.baseUrl, from('192.0.2.10'))).status, 200);
+        }
+        assert.equal((await send(svc.baseUrl, from('192.0.2.10'))).status, 429);
+        assert.equal((await send(svc.baseUrl, from('192.0.2.20'))).status, 200);
+    });
+});

@@ -20,6 +20,12 @@ export interface HttpConfig {
     readonly message_types: readonly string[];
     /** Most device tokens one request may carry. */
     readonly max_device_tokens: number;
+    /**
+     * express's 'trust proxy': which X-Forwarded-For hops to believe for the client address
+     * the inbound rate limit keys on. false (default) uses the socket address; behind a
+     * sidecar or ingress, every request would otherwise share one bucket.
+     */
+    readonly trust_proxy: boolean | number | string;
     /** Request headers that may appear in request logs. */
     readonly log_header_whitelist: readonly string[];
 }
@@ -43,6 +49,7 @@ export const httpSchema = {
         default: ['checkEchoV1']
     },
     max_device_tokens: { type: 'integer', minimum: 1, maximum: 10000, default: 500 },
+    trust_proxy: { anyOf: [{ type: 'boolean' }, { type: 'integer', minimum: 0 }, { type: 'string', minLength: 1 }], default: false },
     log_header_whitelist: {
         type: 'array', items: { type: 'string' },
         default: ['cache-control', 'content-type', 'content-length', 'if-match', 'user-agent', 'x-request-id']
