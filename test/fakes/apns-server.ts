@@ -24,6 +24,12 @@ import { FakeTls } from './tls';
  * `allowedTopics` (when set) → 400 DeviceTokenNotForTopic.
  * Switches: `behaviour.delayMs` delays every answer; `goawayAfter` sends GOAWAY after that
  * many requests; `goaway()` and `destroySessions()` act at once.
+ * Fault-injection switches (test/faults): `retryAfterForm` sends Retry-After on 503 AND 429
+ * as delta-seconds or as an HTTP-date (unset: seconds, on 503 only, as before);
+ * `failuresPerToken` makes the transient kinds (transient-, ratelimit-, internal-, reset-,
+ * slow-) misbehave only for a token's first N requests and then answer 200, so "retried,
+ * then delivered" can be shown; `restart()` closes and re-listens on the same port.
+ * Every Retry-After sent is recorded in `retryAfters` (when the client may come back).
  */
 export interface FakeApnsOptions {
     readonly tls: FakeTls;
@@ -42,6 +48,32 @@ export interface ReceivedNotification {
     readonly body: unknown;
     /** Which HTTP/2 session (connection) carried it: 1, 2, ... */
     readonly session: number;
+    /** Epoch ms the request ended (fault tests check retry timing against Retry-After). */
+    readonly at: number;
+}
+
+/** A Retry-After the fake sent: the token, when, and the earliest time it allowed a retry. */
+export interface SentRetryAfter {
+    readonly token: string;
+    readonly at: number;
+    readonly notBefore: number;
+    readonly header: string;
+}
+
+/** Prefixes whose misbehaviour `failuresPerToken` limits (the ones a retry can get past). */
+export const TRANSIENT_PREFIXES = ['transient-', 'ratelimit-', 'internal-', 'reset-', 'slow-', 'gateway-', 'html-'] as const;
+
+/**
+ * The Retry-After header value for `seconds` from `now`, in the form asked for. An HTTP-date
+ * has 1-second resolution: it is rounded UP to the next whole second, so the date never
+ * allows a retry earlier than `seconds` from now.
+ */
+export function retryAfterValue(seconds: number, form: 'seconds' | 'http-date', now = Date.now()): { header: string; notBefore: number } {
+    if (form === 'seconds') {
+        return { header: String(seconds), notBefore: now + seconds * 1000 };
+    }
+    const at = Math.ceil((now + seconds * 1000) / 1000) * 1000;
+    return { header: new Date(at).toUTCString(), notBefore: at };
 }
 
 export interface FakeApnsBehaviour {
@@ -50,15 +82,22 @@ export interface FakeApnsBehaviour {
     retryAfterSeconds: number;
     /** Send GOAWAY on the session after this many requests in total (once), if set. */
     goawayAfter?: number;
+    /** Set: Retry-After on 503 and 429 in this form. Unset: delta-seconds on 503 only. */
+    retryAfterForm?: 'seconds' | 'http-date';
+    /** Set: transient-kind prefixes misbehave only for a token's first N requests. */
+    failuresPerToken?: number;
 }
 
 export class FakeApnsServer {
     readonly received: ReceivedNotification[] = [];
     readonly counters = { requests: 0, delivered: 0, rejected: 0, sessions: 0, jwtFailures: 0 };
     readonly behaviour: FakeApnsBehaviour = { delayMs: 0, slowMs: 2000, retryAfterSeconds: 7 };
+    /** Every Retry-After sent (fault tests). */
+    readonly retryAfters: SentRetryAfter[] = [];
     /** When false, `received` is not filled (benchmarks): only the counters move. */
     record = true;
     private readonly server: http2.Http2SecureServer;
+    private readonly requestsPerToken = new Map<string, number>();
     private readonly sessions = new Set<http2.ServerHttp2Session>();
     private readonly publicKey: KeyObject;
     private goawaySent = false;
@@ -100,8 +139,37 @@ export class FakeApnsServer {
         }
     }
 
+    /**
+     * Goes away and comes back on the same port, as a provider endpoint restarting would:
+     * every connection is destroyed, the port refuses connections for `downMs`, then the
+     * fake listens again (state, counters and logs are kept).
+     */
+    async restart(downMs = 0): Promise<void> {
+        const port = this.port;
+        const host = this.options.host ?? '127.0.0.1';
+        this.destroySessions();
+        await new Promise<void>((resolve) => this.server.close(() => resolve()));
+        if (downMs > 0) {
+            await new Promise((resolve) => setTimeout(resolve, downMs));
+        }
+        await new Promise<void>((resolve, reject) => {
+            this.server.once('error', reject);
+            this.server.listen(port, host, () => {
+                this.server.off('error', reject);
+                resolve();
+            });
+        });
+    }
+
+    /** Requests seen for a token (all of them, answered or not). */
+    requestsFor(token: string): number {
+        return this.requestsPerToken.get(token) ?? 0;
+    }
+
     reset(): void {
         this.received.length = 0;
+        this.retryAfters.length = 0;
+        this.requestsPerToken.clear();
         for (const k of Object.keys(this.counters) as (keyof FakeApnsServer['counters'])[]) {
             this.counters[k] = 0;
         }
@@ -129,11 +197,14 @@ export class FakeApnsServer {
                 body = undefined;
             }
             const token = m ? decodeURIComponent(m[1]) : '';
+            const seen = (this.requestsPerToken.get(token) ?? 0) + 1;
+            this.requestsPerToken.set(token, seen);
+            const healed = this.behaviour.failuresPerToken !== undefined && seen > this.behaviour.failuresPerToken;
             if (this.record) {
-                this.received.push({ token, headers, body, session: sessionId });
+                this.received.push({ token, headers, body, session: sessionId, at: Date.now() });
             }
-            const answer = () => this.answer(stream, headers, token, m !== null && headers[':method'] === 'POST', body);
-            const delay = this.behaviour.delayMs + (token.startsWith('slow-') ? this.behaviour.slowMs : 0);
+            const answer = () => this.answer(stream, headers, token, m !== null && headers[':method'] === 'POST', body, healed);
+            const delay = this.behaviour.delayMs + (token.startsWith('slow-') && !healed ? this.behaviour.slowMs : 0);
             if (delay > 0) {
                 setTimeout(answer, delay);
             } else {
@@ -148,7 +219,7 @@ export class FakeApnsServer {
     }
 
     private answer(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, token: string,
-        validPath: boolean, body: unknown): void {
+        validPath: boolean, body: unknown, healed = false): void {
         if (stream.destroyed || stream.closed) {
             return;
         }
@@ -176,20 +247,33 @@ export class FakeApnsServer {
             ['ratelimit-', 429, 'TooManyRequests'], ['internal-', 500, 'InternalServerError'],
             ['auth-', 403, 'InvalidProviderToken']
         ];
-        if (token.startsWith('reset-')) {
+        const misbehaves = (prefix: string): boolean => token.startsWith(prefix) &&
+            !(healed && (TRANSIENT_PREFIXES as readonly string[]).includes(prefix));
+        if (misbehaves('reset-')) {
             this.counters.rejected++;
             stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
             return;
         }
         for (const [prefix, status, reason] of prefixed) {
-            if (token.startsWith(prefix)) {
-                return this.fail(stream, status, reason,
-                    prefix === 'transient-' ? { 'retry-after': String(this.behaviour.retryAfterSeconds) } : {});
+            if (misbehaves(prefix)) {
+                return this.fail(stream, status, reason, this.retryAfterHeader(token, status));
             }
         }
         this.counters.delivered++;
         stream.respond({ ':status': 200, 'apns-id': String(headers['apns-id'] ?? randomUUID()) });
         stream.end();
+    }
+
+    /** Retry-After for a failing answer, as `behaviour` says; recorded in `retryAfters`. */
+    private retryAfterHeader(token: string, status: number): Record<string, string> {
+        const form = this.behaviour.retryAfterForm;
+        if (!(status === 503 || (status === 429 && form !== undefined))) {
+            return {};
+        }
+        const now = Date.now();
+        const { header, notBefore } = retryAfterValue(this.behaviour.retryAfterSeconds, form ?? 'seconds', now);
+        this.retryAfters.push({ token, at: now, notBefore, header });
+        return { 'retry-after': header };
     }
 
     private fail(stream: http2.ServerHttp2Stream, status: number, reason: string, extra: Record<string, string> = {}): void {

@@ -2,6 +2,7 @@ import { createPublicKey, createVerify, KeyObject, randomBytes } from 'node:cryp
 import * as https from 'node:https';
 import * as http from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
+import { retryAfterValue, SentRetryAfter, TRANSIENT_PREFIXES } from './apns-server';
 import { FakeTls } from './tls';
 
 /**
@@ -33,6 +34,12 @@ import { FakeTls } from './tls';
  * - anything else   → 200 {"name": "projects/<id>/messages/<n>"}
  * Switches in `behaviour`: delayMs (every answer), slowMs, retryAfterSeconds, oauthStatus
  * (force the token endpoint to answer that status).
+ * Fault-injection switches (test/faults): `retryAfterForm` ('seconds', the default, or
+ * 'http-date'); `failuresPerToken` makes the transient kinds (transient-, ratelimit-,
+ * internal-, reset-, slow-, gateway-, html-) misbehave only for a token's first N requests,
+ * then answer 200; `restart()` closes and re-listens on the same port; `dropConnections()`
+ * destroys every open socket (requests in flight included). Every Retry-After sent is
+ * recorded in `retryAfters`; every accepted OAuth assertion (raw JWT) in `rawAssertions`.
  */
 export interface FakeFcmOptions {
     readonly tls: FakeTls;
@@ -51,6 +58,8 @@ export interface ReceivedFcmMessage {
     readonly message: Record<string, any>;
     readonly validateOnly: boolean;
     readonly headers: http.IncomingHttpHeaders;
+    /** Epoch ms the request arrived. */
+    readonly at: number;
 }
 
 export interface FakeFcmBehaviour {
@@ -58,6 +67,10 @@ export interface FakeFcmBehaviour {
     slowMs: number;
     retryAfterSeconds: number;
     oauthStatus?: number;
+    /** Form of Retry-After on 503 and 429 (default delta-seconds). */
+    retryAfterForm?: 'seconds' | 'http-date';
+    /** Set: transient-kind prefixes misbehave only for a token's first N requests. */
+    failuresPerToken?: number;
 }
 
 const FCM_ERROR_TYPE = 'type.googleapis.com/google.firebase.fcm.v1.FcmError';
@@ -68,6 +81,12 @@ export class FakeFcmServer {
     readonly behaviour: FakeFcmBehaviour = { delayMs: 0, slowMs: 2000, retryAfterSeconds: 7 };
     /** Assertions (decoded claims) of every accepted exchange. */
     readonly assertions: Record<string, unknown>[] = [];
+    /** The raw assertions (signed JWTs) of every accepted exchange (leak scans). */
+    readonly rawAssertions: string[] = [];
+    /** Every access token issued (leak scans). */
+    readonly issuedAccessTokens: string[] = [];
+    /** Every Retry-After sent (fault tests). */
+    readonly retryAfters: SentRetryAfter[] = [];
     /** When false, `received` is not filled (benchmarks): only the counters move. */
     record = true;
     /** Required `aud` of OAuth assertions (from options.tokenUri; settable once the port is known). */
@@ -76,6 +95,7 @@ export class FakeFcmServer {
     private readonly accessTokens = new Set<string>();
     private readonly sockets = new Set<Socket>();
     private readonly publicKey: KeyObject;
+    private readonly requestsPerToken = new Map<string, number>();
 
     private constructor(private readonly options: FakeFcmOptions) {
         this.publicKey = createPublicKey(options.publicKey);
@@ -107,7 +127,42 @@ export class FakeFcmServer {
     issueAccessToken(): string {
         const token = `ya29.fake-${randomBytes(12).toString('hex')}`;
         this.accessTokens.add(token);
+        this.issuedAccessTokens.push(token);
         return token;
+    }
+
+    /** Requests seen for a device token. */
+    requestsFor(token: string): number {
+        return this.requestsPerToken.get(token) ?? 0;
+    }
+
+    /** Destroys every open connection at once, answers in flight included (connection loss). */
+    dropConnections(): void {
+        for (const s of this.sockets) {
+            s.destroy();
+        }
+    }
+
+    /**
+     * Goes away and comes back on the same port: every connection is destroyed, the port
+     * refuses connections for `downMs`, then the fake listens again. Issued access tokens,
+     * counters and logs are kept (Google's tokens outlive a frontend restart too).
+     */
+    async restart(downMs = 0): Promise<void> {
+        const port = this.port;
+        const host = this.options.host ?? '127.0.0.1';
+        this.dropConnections();
+        await new Promise<void>((resolve) => this.server.close(() => resolve()));
+        if (downMs > 0) {
+            await new Promise((resolve) => setTimeout(resolve, downMs));
+        }
+        await new Promise<void>((resolve, reject) => {
+            this.server.once('error', reject);
+            this.server.listen(port, host, () => {
+                this.server.off('error', reject);
+                resolve();
+            });
+        });
     }
 
     /** Forgets every issued access token (as if they all expired). */
@@ -118,6 +173,9 @@ export class FakeFcmServer {
     reset(): void {
         this.received.length = 0;
         this.assertions.length = 0;
+        this.rawAssertions.length = 0;
+        this.retryAfters.length = 0;
+        this.requestsPerToken.clear();
         for (const k of Object.keys(this.counters) as (keyof FakeFcmServer['counters'])[]) {
             this.counters[k] = 0;
         }
@@ -192,6 +250,7 @@ export class FakeFcmServer {
                 return 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.';
             }
             this.assertions.push(claims);
+            this.rawAssertions.push(assertion);
             return undefined;
         } catch {
             return 'malformed assertion';
@@ -221,11 +280,14 @@ export class FakeFcmServer {
         if (validateOnly) {
             this.counters.validateOnly++;
         }
+        const seen = (this.requestsPerToken.get(token) ?? 0) + 1;
+        this.requestsPerToken.set(token, seen);
+        const healed = this.behaviour.failuresPerToken !== undefined && seen > this.behaviour.failuresPerToken;
         if (this.record) {
-            this.received.push({ token, message, validateOnly, headers: req.headers });
+            this.received.push({ token, message, validateOnly, headers: req.headers, at: Date.now() });
         }
-        const delay = this.behaviour.delayMs + (token.startsWith('slow-') ? this.behaviour.slowMs : 0);
-        const answer = () => this.answerSend(token, message, validateOnly, req, res);
+        const delay = this.behaviour.delayMs + (token.startsWith('slow-') && !healed ? this.behaviour.slowMs : 0);
+        const answer = () => this.answerSend(token, message, validateOnly, req, res, healed);
         if (delay > 0) {
             setTimeout(answer, delay);
         } else {
@@ -234,8 +296,13 @@ export class FakeFcmServer {
     }
 
     private answerSend(token: string, message: Record<string, any>, validateOnly: boolean,
-        req: http.IncomingMessage, res: http.ServerResponse): void {
-        const ra = { 'retry-after': String(this.behaviour.retryAfterSeconds) };
+        req: http.IncomingMessage, res: http.ServerResponse, healed = false): void {
+        const ra = (): Record<string, string> => {
+            const now = Date.now();
+            const { header, notBefore } = retryAfterValue(this.behaviour.retryAfterSeconds, this.behaviour.retryAfterForm ?? 'seconds', now);
+            this.retryAfters.push({ token, at: now, notBefore, header });
+            return { 'retry-after': header };
+        };
         const data = message.data as Record<string, unknown> | undefined;
         if (!token || (data && Object.values(data).some((v) => typeof v !== 'string'))) {
             return fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'Invalid value at \'message.data\'');
@@ -244,8 +311,8 @@ export class FakeFcmServer {
             ['dead-', () => fcmError(res, 404, 'NOT_FOUND', 'UNREGISTERED', 'Requested entity was not found.')],
             ['invalid-', () => fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'The registration token is not a valid FCM registration token')],
             ['badpayload-', () => fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'Invalid value at \'message.android.ttl\'')],
-            ['transient-', () => fcmError(res, 503, 'UNAVAILABLE', 'UNAVAILABLE', 'The service is currently unavailable.', ra)],
-            ['ratelimit-', () => fcmError(res, 429, 'RESOURCE_EXHAUSTED', 'QUOTA_EXCEEDED', 'Quota exceeded.', ra)],
+            ['transient-', () => fcmError(res, 503, 'UNAVAILABLE', 'UNAVAILABLE', 'The service is currently unavailable.', ra())],
+            ['ratelimit-', () => fcmError(res, 429, 'RESOURCE_EXHAUSTED', 'QUOTA_EXCEEDED', 'Quota exceeded.', ra())],
             ['internal-', () => fcmError(res, 500, 'INTERNAL', 'INTERNAL', 'Internal error encountered.')],
             ['auth-', () => fcmError(res, 401, 'UNAUTHENTICATED', 'THIRD_PARTY_AUTH_ERROR', 'Auth error from APNS or Web Push Service')],
             ['sender-', () => fcmError(res, 403, 'PERMISSION_DENIED', 'SENDER_ID_MISMATCH', 'SenderId mismatch')],
@@ -258,7 +325,7 @@ export class FakeFcmServer {
             ['reset-', () => req.socket.destroy()]
         ];
         for (const [prefix, act] of rules) {
-            if (token.startsWith(prefix)) {
+            if (token.startsWith(prefix) && !(healed && (TRANSIENT_PREFIXES as readonly string[]).includes(prefix))) {
                 this.counters.rejected++;
                 return act();
             }
