@@ -37,12 +37,15 @@ export interface RigOptions {
     readonly retry?: Partial<typeof RETRY>;
     readonly deletionGuard?: Record<string, unknown>;
     readonly outbox?: Record<string, unknown>;
+    /** The wiki's bot account (default: the fake's default user and password). */
+    readonly wikiAccount?: { readonly user: string; readonly password: string };
 }
 
 export async function startRig(o: RigOptions = {}): Promise<Rig> {
     const fakes = await startProviderFakes({ proxy: o.proxy });
     // Every token "exists" on the wiki until deleted, so each dead token gives one deletion.
-    const wiki = await FakeMediaWiki.start({ everyTokenExists: true });
+    const account = o.wikiAccount ?? { user: DEFAULT_FAKE_USER, password: DEFAULT_FAKE_PASSWORD };
+    const wiki = await FakeMediaWiki.start({ everyTokenExists: true, accounts: { [account.user]: { password: account.password } } });
     let svc: TestService;
     try {
         svc = await startTestService({
@@ -50,8 +53,8 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
             fcm: { ...fakes.conf.fcm, ...o.fcm },
             apns: { ...fakes.conf.apns, requestTimeoutMs: 2000, ...o.apns },
             mwapi_req: { uri: wiki.uri },
-            mw_subscription_manager_username: DEFAULT_FAKE_USER,
-            mw_subscription_manager_password: DEFAULT_FAKE_PASSWORD,
+            mw_subscription_manager_username: account.user,
+            mw_subscription_manager_password: account.password,
             queueing: { flushTimeoutMs: 20, maxSize: 500, maxQueuedTokens: 5000 },
             delivery: {
                 retry: { ...RETRY, ...o.retry },
