@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import * as path from 'node:path';
@@ -96,10 +97,18 @@ export default async function startService(options: ServiceRunnerOptions): Promi
     }, config.shutdown_timeout * 1000);
 
     let closing: Promise<void> | undefined;
+    let drainStarted = false;
     const close = (): Promise<void> => {
-        closing ??= shutdown();
+        if (!closing) {
+            drainStarted = true; // set first: the drain's own server.close() must not re-enter
+            closing = shutdown();
+        }
         return closing;
     };
+
+    if (cluster.isWorker) {
+        drainBeforeClusterDisconnect(server, close, () => drainStarted);
+    }
 
     if (config.num_workers === 0) {
         // service-runner installs no SIGTERM handler without workers: the process would die
@@ -116,6 +125,27 @@ export default async function startService(options: ServiceRunnerOptions): Promi
     }
 
     return { port, config, close };
+}
+
+/**
+ * In a cluster worker (num_workers >= 1) the primary stops us with worker.disconnect(): Node
+ * closes every server of the worker, waits for their close callbacks, then drops the IPC
+ * channel. The primary counts the worker as stopped as soon as that channel is gone, and on
+ * SIGTERM exits right after; service-runner only calls the module's close() once the channel
+ * is gone. Without this hook the drain ran after the primary had exited (in a container, the
+ * primary is PID 1: its exit kills the worker mid-drain and loses the queue). So the server's
+ * close(), which Node calls first, runs the whole drain and only then reports "closed".
+ * The drain's own server.close() (drainStarted) goes to the real one.
+ */
+function drainBeforeClusterDisconnect(server: Server, close: () => Promise<void>, drainStarted: () => boolean): void {
+    const realClose = server.close.bind(server);
+    server.close = ((callback?: (err?: Error) => void): Server => {
+        if (drainStarted()) {
+            return realClose(callback);
+        }
+        close().then(() => callback?.(), (e: unknown) => callback?.(e as Error));
+        return server;
+    }) as Server['close'];
 }
 
 /**

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     process.chdir(ROOT); // service-runner resolves the module path against the working directory
     const source = yaml.load(readFileSync(args.config, 'utf8')) as RunnerConfig;
     if (source.num_workers !== undefined && source.num_workers !== 0) {
-        say(`num_workers: ${String(source.num_workers)} in ${path.basename(args.config)} ignored: dev mode runs one process`);
+        say(`num_workers: ${JSON.stringify(source.num_workers)} in ${path.basename(args.config)} ignored: dev mode runs one process`);
     }
 
     const providers = await startProviderFakes();

@@ -26,13 +26,26 @@ export interface RunnerProcess {
     output(): string;
     /** Resolves with the exit code (or signal name). */
     exited: Promise<number | string>;
+    /**
+     * SIGKILLs whatever is left of the process group (cluster workers that outlived their
+     * master). Only with `{ detached: true }`; a no-op otherwise.
+     */
+    killGroup(): void;
+}
+
+export interface RunnerOptions {
+    /** Own process group, so killGroup() can reach forked workers too. */
+    readonly detached?: boolean;
+    /** service-runner's logging.level (default 'info'). */
+    readonly logLevel?: string;
 }
 
 /**
  * Starts the built service (dist/server.js) under the real service-runner, as production
  * does, with a generated config. Needs `npm run build` first (npm test does it).
  */
-export async function startRunner(numWorkers: number, conf: Record<string, unknown> = {}): Promise<RunnerProcess> {
+export async function startRunner(numWorkers: number, conf: Record<string, unknown> = {},
+    options: RunnerOptions = {}): Promise<RunnerProcess> {
     if (!existsSync(path.join(ROOT, 'dist', 'server.js'))) {
         throw new Error('dist/server.js is missing: run `npm run build` first');
     }
@@ -43,7 +56,7 @@ export async function startRunner(numWorkers: number, conf: Record<string, unkno
     writeFileSync(file, yaml.dump({
         num_workers: numWorkers,
         worker_heartbeat_timeout: false,
-        logging: { level: 'info' },
+        logging: { level: options.logLevel ?? 'info' },
         metrics: [{ type: 'prometheus', port: metricsPort }],
         services: [{
             name: 'push-notifications',
@@ -53,7 +66,7 @@ export async function startRunner(numWorkers: number, conf: Record<string, unkno
         }]
     }));
     const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js'), '-c', file],
-        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
@@ -64,7 +77,16 @@ export async function startRunner(numWorkers: number, conf: Record<string, unkno
     const exited = new Promise<number | string>((resolve) => {
         child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
     });
-    return { child, port, metricsPort, output: () => out, exited };
+    const killGroup = (): void => {
+        if (options.detached && child.pid !== undefined) {
+            try {
+                process.kill(-child.pid, 'SIGKILL');
+            } catch {
+                // the group is gone already
+            }
+        }
+    };
+    return { child, port, metricsPort, output: () => out, exited, killGroup };
 }
 
 /** Polls a URL until it answers `status` (default 200), or fails after `ms`. */
@@ -84,4 +106,15 @@ export async function waitFor(url: string, ms = 15000, status = 200): Promise<Re
         await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`${url} did not answer ${status} within ${ms} ms (${last})`);
+}
+
+/** Waits until the process's output matches `pattern` (e.g. service-runner's 'startup finished'). */
+export async function waitForOutput(p: RunnerProcess, pattern: RegExp, ms = 20000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!pattern.test(p.output())) {
+        if (Date.now() > deadline) {
+            throw new Error(`no output matching ${String(pattern)} within ${ms} ms\n${p.output().slice(-3000)}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+    }
 }
