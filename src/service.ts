@@ -139,13 +139,13 @@ export default async function startService(options: ServiceRunnerOptions): Promi
  */
 function drainBeforeClusterDisconnect(server: Server, close: () => Promise<void>, drainStarted: () => boolean): void {
     const realClose = server.close.bind(server);
-    server.close = ((callback?: (err?: Error) => void): Server => {
+    server.close = (callback?: (err?: Error) => void): Server => {
         if (drainStarted()) {
             return realClose(callback);
         }
         close().then(() => callback?.(), (e: unknown) => callback?.(e as Error));
         return server;
-    }) as Server['close'];
+    };
 }
 
 /**
