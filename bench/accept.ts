@@ -10,6 +10,8 @@ export interface AcceptOptions {
     readonly durationSec: number;
     readonly warmupSec: number;
     readonly rounds: number;
+    /** autocannon -I: `[<id>]` in the body becomes a fresh id per request. */
+    readonly uniqueTokens?: boolean;
     readonly log: (line: string) => void;
 }
 
@@ -58,9 +60,9 @@ function summarise(runs: RunStats[], tokensPerRequest: number): SideSummary {
 }
 
 async function loadOnce(target: Target, provider: ProviderName, body: string, durationSec: number,
-    connections: number): Promise<RunStats> {
+    connections: number, idReplacement: boolean): Promise<RunStats> {
     const sampler = rssSampler(target.pid);
-    const r = await runLoad({ url: `${target.baseUrl}/v1/message/${provider}`, body, connections, durationSec });
+    const r = await runLoad({ url: `${target.baseUrl}/v1/message/${provider}`, body, connections, durationSec, idReplacement });
     return { ...r, peakRss: sampler.stop() };
 }
 
@@ -71,15 +73,15 @@ async function loadOnce(target: Target, provider: ProviderName, body: string, du
  */
 export async function acceptScenario(service: Target, baseline: Target, provider: ProviderName,
     tokensPerRequest: number, o: AcceptOptions): Promise<AcceptResult> {
-    const body = loadBody(provider, tokensPerRequest);
+    const body = loadBody(provider, tokensPerRequest, o.uniqueTokens ? '[<id>]-' : 'load');
     const runs: Record<'service' | 'baseline', RunStats[]> = { service: [], baseline: [] };
     for (let i = 0; i < o.rounds; i++) {
         for (const target of [service, baseline]) {
             if (o.warmupSec > 0) {
                 await runLoad({ url: `${target.baseUrl}/v1/message/${provider}`, body,
-                    connections: o.connections, durationSec: o.warmupSec });
+                    connections: o.connections, durationSec: o.warmupSec, idReplacement: o.uniqueTokens });
             }
-            const r = await loadOnce(target, provider, body, o.durationSec, o.connections);
+            const r = await loadOnce(target, provider, body, o.durationSec, o.connections, o.uniqueTokens ?? false);
             runs[target.name].push(r);
             o.log(`  accept ${provider} x${tokensPerRequest} round ${i + 1} ${target.name.padEnd(8)} ` +
                 `${round(r.reqPerSec)} req/s p50 ${r.latencyP50Ms} ms p99 ${r.latencyP99Ms} ms ` +

@@ -90,5 +90,6 @@ export function cleanEnv(): NodeJS.ProcessEnv {
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
     delete env.PN_BENCH_PROBE_PORT;
+    delete env.PN_BENCH_CPU_PROF;
     return env;
 }

@@ -63,8 +63,8 @@ export interface ServiceStartOptions {
     readonly probe?: string;
     /** Extra environment for the service process (e.g. NODE_EXTRA_CA_CERTS for fakes). */
     readonly env?: Record<string, string>;
-    /** Extra NODE_OPTIONS for the service process (e.g. --cpu-prof). */
-    readonly nodeOptions?: string;
+    /** Write a CPU profile of the service here (through the probe) when it is stopped. */
+    readonly cpuProfile?: string;
 }
 
 /**
@@ -80,12 +80,12 @@ export async function startService(options: ServiceStartOptions): Promise<Target
     Object.assign(process.env, cleanEnv(), options.env ?? {});
     delete process.env.NODE_OPTIONS;
     delete process.env.PN_BENCH_PROBE_PORT;
-    const nodeOptions = [options.probe ? `--require ${options.probe}` : '', options.nodeOptions ?? ''].join(' ').trim();
-    if (nodeOptions) {
-        process.env.NODE_OPTIONS = nodeOptions;
-    }
     if (options.probe) {
+        process.env.NODE_OPTIONS = `--require ${options.probe}`;
         process.env.PN_BENCH_PROBE_PORT = String(probePort);
+        if (options.cpuProfile) {
+            process.env.PN_BENCH_CPU_PROF = options.cpuProfile;
+        }
     }
     let runner;
     try {
@@ -116,7 +116,12 @@ export async function startService(options: ServiceStartOptions): Promise<Target
         probeUrl: options.probe ? `http://127.0.0.1:${probePort}` : undefined,
         metricsUrl: `http://127.0.0.1:${runner.metricsPort}/metrics`,
         output: () => runner.output(),
-        stop: () => killAfter(runner.child, runner.exited, 15000)
+        stop: async () => {
+            if (options.cpuProfile && options.probe) {
+                await fetch(`http://127.0.0.1:${probePort}/profile`, { method: 'POST' }).catch(() => undefined);
+            }
+            await killAfter(runner.child, runner.exited, 15000);
+        }
     };
 }
 

@@ -29,6 +29,10 @@ export function messageBody(provider: ProviderName, tokens: readonly string[]): 
 }
 
 /** The same request shape for every load run: `count` tokens, different from each other. */
-export function loadBody(provider: ProviderName, count: number): string {
-    return messageBody(provider, Array.from({ length: count }, (_, i) => deviceToken(provider, i, 'load')));
+export function loadBody(provider: ProviderName, count: number, salt = 'load'): string {
+    // autocannon's `[<id>]` placeholder must survive as is (deviceToken would hex-encode it).
+    const token = salt.includes('[<id>]') ?
+        (i: number) => `${salt}${i.toString(36)}` :
+        (i: number) => deviceToken(provider, i, salt);
+    return messageBody(provider, Array.from({ length: count }, (_, i) => token(i)));
 }
