@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Logger } from '../logging/logger';
 import { ServiceMetrics } from '../metrics/service-metrics';
 import { PushProvider } from '../providers/push-provider';
@@ -53,26 +53,56 @@ export async function drainService(parts: ShutdownParts, timeoutMs: number): Pro
     if (pending > 0) {
         logger.log('error/shutdown', { msg: 'subscription deletions not sent at the shutdown deadline', count: pending });
     }
-    await Promise.allSettled([...parts.providers.map((p) => p.close()), cleanup.close()]);
+    // Closing is bounded by each client's own timeout (apns.shutdownTimeoutMs may exceed what
+    // is left); the process must still exit within shutdown_timeout, so stop waiting at the deadline.
+    await untilDeadline(Promise.allSettled([...parts.providers.map((p) => p.close()), cleanup.close()]), deadline);
     logger.log('info/shutdown', {
         msg: 'stopped', undelivered, deletionsPending: pending, tookMs: Date.now() - start
     });
 }
 
+/** How often connections that went idle during the drain are closed. */
+const IDLE_SWEEP_MS = 100;
+
 /**
  * Stops listening and waits for in-flight requests; idle keep-alive sockets are closed at
  * once, and any connection still open at the deadline is cut.
+ *
+ * server.close() alone does not end a keep-alive connection that is in use: Node keeps
+ * answering on it with `Connection: keep-alive`, so a client that keeps sending (Echo's job
+ * runners do) held the server open until the deadline, and the queue drain, which comes
+ * after, got no time at all. So every answer from now on says `Connection: close`, and
+ * connections that finish an in-flight request are swept as soon as they are idle.
  */
 function closeServer(server: Server, deadline: number): Promise<void> {
     return new Promise((resolve) => {
+        const closeAfterAnswer = (_req: IncomingMessage, res: ServerResponse): void => {
+            if (!res.headersSent) {
+                res.setHeader('Connection', 'close');
+            }
+        };
+        server.prependListener('request', closeAfterAnswer);
+        const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+        const done = (): void => {
+            clearTimeout(timer);
+            clearInterval(sweep);
+            server.removeListener('request', closeAfterAnswer);
+            resolve();
+        };
         const timer = setTimeout(() => {
             server.closeAllConnections();
-            resolve();
+            done();
         }, Math.max(0, deadline - Date.now()));
-        server.close(() => {
-            clearTimeout(timer);
-            resolve();
-        });
+        server.close(done);
         server.closeIdleConnections();
     });
+}
+
+/** Resolves when `work` settles or at `deadline` (epoch ms), whichever comes first. */
+async function untilDeadline(work: Promise<unknown>, deadline: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([work, new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    })]);
+    clearTimeout(timer);
 }

@@ -27,6 +27,12 @@ export interface RunnerProcess {
     /** Resolves with the exit code (or signal name). */
     exited: Promise<number | string>;
     /**
+     * Resolves once the child's stdout/stderr are closed: 'exit' can come before the last
+     * output has been read, so read output() for assertions after this (forked workers that
+     * outlive the master keep the pipes open: race it with a timeout).
+     */
+    closed: Promise<void>;
+    /**
      * SIGKILLs whatever is left of the process group (cluster workers that outlived their
      * master). Only with `{ detached: true }`; a no-op otherwise.
      */
@@ -77,6 +83,7 @@ export async function startRunner(numWorkers: number, conf: Record<string, unkno
     const exited = new Promise<number | string>((resolve) => {
         child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
     });
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const killGroup = (): void => {
         if (options.detached && child.pid !== undefined) {
             try {
@@ -86,7 +93,7 @@ export async function startRunner(numWorkers: number, conf: Record<string, unkno
             }
         }
     };
-    return { child, port, metricsPort, output: () => out, exited, killGroup };
+    return { child, port, metricsPort, output: () => out, exited, closed, killGroup };
 }
 
 /** Polls a URL until it answers `status` (default 200), or fails after `ms`. */

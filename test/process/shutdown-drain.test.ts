@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Agent, request } from 'undici';
 import { FakeMediaWiki } from '../fakes/mediawiki-server';
 import { ProviderFakes, startProviderFakes } from '../fakes/provider-fakes';
 import { RunnerProcess, startRunner, waitFor, waitForOutput } from '../helpers/processes';
@@ -104,6 +105,12 @@ function exitWithin(p: RunnerProcess, ms: number): Promise<number | string> {
     return Promise.race([p.exited, new Promise<string>((r) => setTimeout(() => r('timeout'), ms))]);
 }
 
+/** All of the process's output ('exit' may come before the last lines were read). */
+async function fullOutput(p: RunnerProcess): Promise<string> {
+    await Promise.race([p.closed, new Promise((r) => setTimeout(r, 3000))]);
+    return p.output();
+}
+
 const unique = (tokens: readonly string[], run: string): Set<string> =>
     new Set(tokens.filter((t) => t.includes(`${run}-`)));
 
@@ -149,7 +156,7 @@ for (const workers of [0, 2]) {
                 const apnsGot = unique(fakes.apns.received.map((n) => n.token), run);
                 const fcmGot = unique(fakes.fcm.received.map((m) => m.token), run);
                 const deleted = unique(wiki.deletedTokens, run);
-                const log = p.output();
+                const log = await fullOutput(p);
                 assert.equal(code, 0, `exit: ${String(code)}\n${log.slice(-4000)}`);
                 assert.ok(took < SHUTDOWN_TIMEOUT_S * 1000, `took ${took} ms`);
 
@@ -215,10 +222,16 @@ describe('shutdown drain when a provider cannot be reached in time', function ()
                 p.child.kill('SIGTERM');
                 const code = await exitWithin(p, timeoutS * 1000 + 10000);
                 const took = Date.now() - t0;
-                const log = p.output();
+                const log = await fullOutput(p);
                 assert.equal(code, 0, `exit: ${String(code)}\n${log.slice(-4000)}`);
                 // A little slack for process start-up of the exit path, none for the drain itself.
                 assert.ok(took <= timeoutS * 1000 + 1000, `took ${took} ms (shutdown_timeout ${timeoutS} s)\n${log.slice(-3000)}`);
+
+                // Each drain reports its own duration: within the budget, provider close included.
+                const drains = log.split('\n').filter((l) => l.includes('"msg":"stopped"'))
+                    .map((l) => (JSON.parse(l) as { tookMs: number }).tookMs);
+                assert.equal(drains.length, Math.max(1, workers), log.slice(-3000));
+                assert.ok(drains.every((ms) => ms <= timeoutS * 1000), `drains took ${drains.join(', ')} ms`);
 
                 // Logged, with counts by provider (summed over workers): every APNs token.
                 const counts: Record<string, number> = {};
@@ -236,6 +249,77 @@ describe('shutdown drain when a provider cannot be reached in time', function ()
             } finally {
                 fakes.apns.behaviour.delayMs = 0;
                 fakes.apns.destroySessions();
+                p.child.kill('SIGKILL');
+                p.killGroup();
+            }
+        });
+    }
+});
+
+describe('shutdown drain with a client that keeps its keep-alive connection busy', function () {
+    this.timeout(60000);
+    let fakes: ProviderFakes;
+    let wiki: FakeMediaWiki;
+
+    before(async () => {
+        fakes = await startProviderFakes();
+        wiki = await FakeMediaWiki.start({ everyTokenExists: true, accounts: { [WIKI_USER]: { password: WIKI_PASSWORD } } });
+    });
+
+    after(async () => {
+        await Promise.allSettled([fakes?.close(), wiki?.close()]);
+    });
+
+    for (const workers of [0, 2]) {
+        it(`does not wait for the client to go away before draining the queue (num_workers: ${workers})`, async () => {
+            const run = `ka${workers}r${Date.now().toString(36)}`;
+            const p = await startRunner(workers, serviceConf(fakes, wiki), { detached: true });
+            // Keep-alive connections kept busy back to back, as Echo's job runners under load do:
+            // at SIGTERM some of them are in the middle of a request.
+            const agent = new Agent({ connections: 8, keepAliveTimeout: 60000, keepAliveMaxTimeout: 60000 });
+            const accepted: string[] = [];
+            let stop = false;
+            const loop = async (n: number): Promise<void> => {
+                for (let i = 0; !stop; i++) {
+                    const token = `${run}-apns-${n}-${i}`;
+                    try {
+                        const res = await request(`http://127.0.0.1:${p.port}/v1/message/apns`, {
+                            method: 'POST', dispatcher: agent,
+                            headers: { 'content-type': 'application/json' },
+                            body: JSON.stringify({ deviceTokens: [token], messageType: 'checkEchoV1' })
+                        });
+                        await res.body.dump();
+                        if (res.statusCode === 200) {
+                            accepted.push(token);
+                        }
+                    } catch {
+                        // refused or reset once the service stopped listening: not accepted
+                        await new Promise((r) => setTimeout(r, 20));
+                    }
+                }
+            };
+            const client = Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(loop));
+            try {
+                await started(p, workers);
+                await new Promise((r) => setTimeout(r, 500));
+                const t0 = Date.now();
+                p.child.kill('SIGTERM');
+                const code = await exitWithin(p, SHUTDOWN_TIMEOUT_S * 1000 + 5000);
+                const took = Date.now() - t0;
+                stop = true;
+                await client;
+                const got = unique(fakes.apns.received.map((n) => n.token), run);
+                const log = await fullOutput(p);
+                assert.equal(code, 0, `exit: ${String(code)}\n${log.slice(-3000)}`);
+                // Without `Connection: close` during the drain this took the whole shutdown_timeout.
+                assert.ok(took < 5000, `took ${took} ms\n${log.slice(-3000)}`);
+                assert.ok(accepted.length > 0);
+                assert.equal(got.size, accepted.length, `APNs got ${got.size} of ${accepted.length}\n${log.slice(-3000)}`);
+                assert.doesNotMatch(log, /undelivered at the shutdown deadline/);
+                assert.match(log, /"msg":"stopped"/);
+            } finally {
+                stop = true;
+                await agent.close();
                 p.child.kill('SIGKILL');
                 p.killGroup();
             }
