@@ -1,10 +1,10 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, RequestListener, Server } from 'node:http';
 import * as path from 'node:path';
 import { loadServiceConfig, PROJECT_ROOT, ServiceConfig } from './config/service-config';
 import { loadApiSpec } from './http/api-spec';
-import { createApp } from './http/app';
+import { createRequestListener } from './http/app';
 import { installClientErrorHandler } from './http/client-error';
 import { ServiceInfo } from './http/routes/info';
 import { Lifecycle } from './lifecycle/readiness';
@@ -77,10 +77,10 @@ export default async function startService(options: ServiceRunnerOptions): Promi
         metrics
     });
 
-    const app = createApp({ config, spec, queue, lifecycle, metrics, logger, info });
+    const listener = createRequestListener({ config, spec, queue, lifecycle, metrics, logger, info });
     let server: Server;
     try {
-        server = await listen(app, config.port, config.interface);
+        server = await listen(listener, config.port, config.interface);
     } catch (e) {
         // e.g. EADDRINUSE: release provider connections so the process can exit.
         await Promise.allSettled([...PROVIDER_NAMES.map((name) => providers[name].close()), cleanup.close()]);
@@ -178,9 +178,14 @@ function logProviderCalls<K extends string>(providers: Record<K, PushProvider>, 
     return out;
 }
 
-function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
+function listen(listener: RequestListener, port: number, host: string): Promise<Server> {
     return new Promise((resolve, reject) => {
-        const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
+        const server = createServer(listener);
+        server.once('error', reject);
+        server.listen(port, host, () => {
+            server.off('error', reject);
+            resolve(server);
+        });
         // Requests from Echo are small and fast; do not let a slow client hold a socket.
         server.requestTimeout = 30000;
         server.headersTimeout = 20000;

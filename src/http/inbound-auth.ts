@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { HttpProblem } from './problem';
 
 /**
@@ -21,6 +22,17 @@ function digest(value: string): Buffer {
 }
 
 export function inboundAuth(secrets: readonly string[]): RequestHandler {
+    const check = bearerCheck(secrets);
+    return (req: Request, _res: Response, next: NextFunction): void => {
+        next(check(req));
+    };
+}
+
+/**
+ * The check itself, on plain node:http requests: undefined when the credential is good,
+ * else the 401 to send. Shared by the express middleware and the accept hot path.
+ */
+export function bearerCheck(secrets: readonly string[]): (req: IncomingMessage) => HttpProblem | undefined {
     if (secrets.length === 0) {
         throw new Error('inboundAuth needs at least one secret; do not mount it when auth is off');
     }
@@ -30,13 +42,12 @@ export function inboundAuth(secrets: readonly string[]): RequestHandler {
     const wrong = new HttpProblem(401, 'The credential is not valid',
         { headers: { 'WWW-Authenticate': `${CHALLENGE}, error="invalid_token"` } });
 
-    return (req: Request, _res: Response, next: NextFunction): void => {
+    return (req: IncomingMessage): HttpProblem | undefined => {
         const header = req.headers.authorization;
         // RFC 7235: the scheme is case-insensitive; one space (or more) before the credential.
         const match = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header);
         if (!match) {
-            next(header === undefined ? missing : wrong);
-            return;
+            return header === undefined ? missing : wrong;
         }
         const presented = digest(match[1]);
         let ok = false;
@@ -44,6 +55,6 @@ export function inboundAuth(secrets: readonly string[]): RequestHandler {
             // Non-short-circuit OR: always compare against every secret.
             ok = timingSafeEqual(presented, d) || ok;
         }
-        next(ok ? undefined : wrong);
+        return ok ? undefined : wrong;
     };
 }

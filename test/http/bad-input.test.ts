@@ -85,10 +85,21 @@ const ROWS: Row[] = [
     { name: 'path traversal', req: { method: 'GET', path: '/v1/../../etc/passwd' }, status: 404 }
 ];
 
-describe('bad input table (issue 2)', function () {
+/**
+ * The message routes are served two ways: by the hot path on node:http (the default) and by
+ * express (when the inbound rate limiter, an express middleware, is configured). Both must
+ * give the same answer to every row.
+ */
+const PATHS: [string, Record<string, unknown>][] = [
+    ['hot path', {}],
+    ['express route', { express_rate_limiter: { windowMs: 60_000, max: 1_000_000 } }]
+];
+
+for (const [pathName, extraConf] of PATHS) {
+describe(`bad input table (issue 2), ${pathName}`, function () {
     let svc: TestService;
     before(async () => {
-        svc = await startTestService({ max_device_tokens: MAX_TOKENS, max_body_size: MAX_BODY });
+        svc = await startTestService({ max_device_tokens: MAX_TOKENS, max_body_size: MAX_BODY, ...extraConf });
     });
     after(async () => {
         await svc.close();
@@ -122,6 +133,7 @@ describe('bad input table (issue 2)', function () {
         assert.deepEqual(errors, []);
     });
 });
+}
 
 describe('bad input that costs the server', function () {
     let svc: TestService;

@@ -1,11 +1,13 @@
-import express, { NextFunction, Request, Response, Router } from 'express';
+import { Router } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from '../../logging/logger';
 import { tokenFingerprints } from '../../logging/redact';
 import { ServiceMetrics } from '../../metrics/service-metrics';
 import { PROVIDER_NAMES, ProviderName, PushRequest } from '../../push/push-request';
 import { MessageQueue } from '../../queue/message-queue';
 import { ApiSpec, describeValidationErrors } from '../api-spec';
-import { HttpProblem } from '../problem';
+import { jsonBodyReader } from '../json-body';
+import { HttpProblem, sendProblem } from '../problem';
 
 export interface MessageRouteDeps {
     readonly spec: ApiSpec;
@@ -24,28 +26,51 @@ interface MessageBody {
     dryRun: boolean;
 }
 
-/** POST /v1/message/fcm and /v1/message/apns: validate against spec.yaml, enqueue, answer. */
-export function messageRouter(deps: MessageRouteDeps): Router {
-    const router = Router();
-    const parseJson = express.json({ limit: deps.maxBodySize, strict: true, type: () => true });
+/**
+ * POST /v1/message/{fcm,apns}: read the JSON body, validate it against spec.yaml, enqueue,
+ * answer 200 {} (or a problem). Written against plain node:http types so that the hot path
+ * (request-listener.ts) can call it without express, and the express route below can too.
+ * It does not authenticate, set security headers or count the request: whoever calls it
+ * has done that.
+ */
+export type MessageEndpoint = (req: IncomingMessage, res: ServerResponse, provider: ProviderName) => void;
 
-    for (const provider of PROVIDER_NAMES) {
-        const path = `/v1/message/${provider}`;
-        // Compiled now, at start-up, not per request.
-        const validate = deps.spec.requestValidator(path, 'post');
-        router.post(path, requireJson, parseJson, (req: Request, res: Response) => {
-            if (!validate(req.body)) {
+export function messageEndpoint(deps: MessageRouteDeps): MessageEndpoint {
+    const readBody = jsonBodyReader(deps.maxBodySize);
+    // Compiled now, at start-up, not per request.
+    const validators = Object.fromEntries(PROVIDER_NAMES.map((p) =>
+        [p, deps.spec.requestValidator(`/v1/message/${p}`, 'post')])) as Record<ProviderName, ReturnType<ApiSpec['requestValidator']>>;
+
+    return (req, res, provider) => {
+        readBody(req, res).then((body) => {
+            const validate = validators[provider];
+            if (!validate(body)) {
                 deps.metrics.requestsRejected.inc({ reason: 'invalid' });
                 const errors = describeValidationErrors(validate.errors ?? []);
                 throw new HttpProblem(400, `Invalid request body: ${errors.join('; ')}`, { errors });
             }
-            accept(deps, provider, req.body as MessageBody, res);
+            accept(deps, provider, body as MessageBody, res);
+        }).catch((err: unknown) => {
+            if (err instanceof HttpProblem) {
+                sendProblem(req, res, err);
+                return;
+            }
+            deps.logger.log('error/http', err instanceof Error ? err : { msg: 'non-error thrown', err: String(err) });
+            sendProblem(req, res, new HttpProblem(500, 'Internal error; it has been logged.'));
         });
+    };
+}
+
+/** The express registration of the same endpoint (used when express middleware must run first). */
+export function messageRouter(endpoint: MessageEndpoint): Router {
+    const router = Router();
+    for (const provider of PROVIDER_NAMES) {
+        router.post(`/v1/message/${provider}`, (req, res) => endpoint(req, res, provider));
     }
     return router;
 }
 
-function accept(deps: MessageRouteDeps, provider: ProviderName, body: MessageBody, res: Response): void {
+function accept(deps: MessageRouteDeps, provider: ProviderName, body: MessageBody, res: ServerResponse): void {
     const request: PushRequest = {
         provider,
         deviceTokens: body.deviceTokens,
@@ -78,15 +103,3 @@ function accept(deps: MessageRouteDeps, provider: ProviderName, body: MessageBod
 
 const ACCEPTED_BODY = '{}';
 const ACCEPTED_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'content-length': '2' } as const;
-
-/** 415 unless the body is declared as JSON (Echo always sends application/json). */
-function requireJson(req: Request, _res: Response, next: NextFunction): void {
-    if (!req.is('application/json')) {
-        const got = req.headers['content-type'];
-        next(new HttpProblem(415, got ?
-            `Content-Type must be application/json, got '${got.slice(0, 100)}'` :
-            'Content-Type must be application/json'));
-        return;
-    }
-    next();
-}
