@@ -16,7 +16,6 @@ import { createSubscriptionCleanup } from './mediawiki/subscription-cleanup';
 import { PROVIDER_NAMES } from './push/push-request';
 import { createProviders } from './providers/create-providers';
 import { BatchingQueue } from './queue/batching-queue';
-import type { PushProvider } from './providers/push-provider';
 
 /** What service-runner passes to the module named in the config's `services` list. */
 export interface ServiceRunnerOptions {
@@ -66,7 +65,7 @@ export default async function startService(options: ServiceRunnerOptions): Promi
         version: info.version
     });
     const lifecycle = new Lifecycle();
-    const providers = logProviderCalls(createProviders({ config, logger, metrics }), logger);
+    const providers = createProviders({ config, logger, metrics });
     const cleanup = createSubscriptionCleanup({ config, logger, metrics });
     const queue = new BatchingQueue({
         queueing: config.queueing,
@@ -146,36 +145,6 @@ function drainBeforeClusterDisconnect(server: Server, close: () => Promise<void>
         close().then(() => callback?.(), (e: unknown) => callback?.(e as Error));
         return server;
     };
-}
-
-/**
- * One 'debug/delivery' line per provider call with its outcome counts (never per token, never
- * a token): what a developer needs to follow a request from the queue to the provider and to a
- * dead token (config.dev.yaml turns the line on with logging.sampled_levels).
- */
-function logProviderCalls<K extends string>(providers: Record<K, PushProvider>, logger: Logger): Record<K, PushProvider> {
-    const out = {} as Record<K, PushProvider>;
-    for (const [key, p] of Object.entries(providers) as [K, PushProvider][]) {
-        out[key] = {
-            name: p.name,
-            close: () => p.close(),
-            async send(batch) {
-                const started = Date.now();
-                const results = await p.send(batch);
-                const outcomes: Record<string, number> = {};
-                for (const r of results) {
-                    const k = r.outcome === 'delivered' ? r.outcome : `${r.outcome}:${r.reason}`;
-                    outcomes[k] = (outcomes[k] ?? 0) + 1;
-                }
-                logger.log('debug/delivery', {
-                    msg: `${p.name} call: ${batch.tokens.length} token(s) sent`, provider: p.name,
-                    messageType: batch.messageType, dryRun: batch.dryRun, outcomes, tookMs: Date.now() - started
-                });
-                return results;
-            }
-        };
-    }
-    return out;
 }
 
 function listen(listener: RequestListener, port: number, host: string): Promise<Server> {

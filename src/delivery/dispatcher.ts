@@ -69,6 +69,7 @@ export class Dispatcher {
     async dispatch(db: DeliveryBatch): Promise<DispatchResult> {
         const { batch } = db;
         let results: TokenResult[];
+        const started = this.deps.now();
         try {
             results = await this.deps.providers[batch.provider].send(batch);
         } catch (e) {
@@ -78,10 +79,10 @@ export class Dispatcher {
             });
             results = [];
         }
-        return this.settle(db, results);
+        return this.settle(db, results, this.deps.now() - started);
     }
 
-    private settle(db: DeliveryBatch, results: readonly TokenResult[]): DispatchResult {
+    private settle(db: DeliveryBatch, results: readonly TokenResult[], tookMs: number): DispatchResult {
         const { batch } = db;
         const provider = batch.provider;
         const byToken = new Map<string, TokenResult>();
@@ -206,10 +207,19 @@ export class Dispatcher {
             }
         }
 
+        // One line per provider call (never per token): enough to follow a request from the
+        // queue to the provider in a developer's log (config.dev.yaml turns debug/delivery on).
+        const outcomes: Record<string, number> = {};
         for (const [k, n] of counts) {
             const [outcome, reason] = k.split('\u0000');
             this.deps.metrics.messages.inc({ provider, outcome, reason }, n);
+            const key = outcome === 'delivered' ? outcome : `${outcome}:${reason}`;
+            outcomes[key] = (outcomes[key] ?? 0) + n;
         }
+        this.deps.logger.log('debug/delivery', {
+            msg: `${provider} call: ${batch.tokens.length} token(s) sent`, provider,
+            messageType: batch.messageType, dryRun: batch.dryRun, outcomes, tookMs
+        });
         const retried = retry ? retry.run.tokens.length : 0;
         return { finished: batch.tokens.length - retried, retry };
     }
