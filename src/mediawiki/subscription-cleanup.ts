@@ -41,6 +41,12 @@ export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): Subscr
     const { config, logger, metrics } = deps;
     const username = config.mw_subscription_manager_username;
     const password = config.mw_subscription_manager_password;
+    if (config.mediawiki.mock) {
+        // Development without the launcher (scripts/dev/start.ts swaps `mock` for a fake wiki):
+        // there is no wiki to talk to, so say what would have been deleted.
+        logger.log('warn/mediawiki', { msg: 'mediawiki.mock is on: dead tokens are logged, never deleted on a wiki' });
+        return new LoggingOnlyCleanup(logger, 'mediawiki.mock', (n) => metrics.mwDeletions.inc({ result: 'requested' }, n));
+    }
     if (config.delivery.deletionGuard.logOnly) {
         logger.log('info/mediawiki', { msg: 'delivery.deletionGuard.logOnly is on: dead tokens are logged, never deleted on the wiki' });
         return new LoggingOnlyCleanup(logger, 'logOnly', (n) => metrics.mwDeletions.inc({ result: 'requested' }, n));

@@ -25,6 +25,8 @@ export interface HarnessOptions {
     conf?: Record<string, unknown>;
     password?: string;
     clock?: Clock;
+    /** The outbox's jitter source; tests that count attempts fix it so the count is stable. */
+    random?: () => number;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -45,7 +47,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         ...(opts.conf?.mwapi_req ? { mwapi_req: { uri: fake.uri, headers: { 'user-agent': '{{user-agent}}', ...(opts.conf.mwapi_req as { headers?: object }).headers } } } : {})
     }, { env: {} });
     const metrics = createServiceMetrics(freshMetricFactory(logger));
-    const cleanup = createSubscriptionCleanup({ config, logger, metrics, clock: opts.clock });
+    const cleanup = createSubscriptionCleanup({ config, logger, metrics, clock: opts.clock, random: opts.random });
     return {
         fake, cleanup, logger, config,
         async close() {
