@@ -1,6 +1,7 @@
 // Type declarations for dependencies that ship none.
-declare module 'swagger-ui-dist' {
-    export function getAbsoluteFSPath(): string;
+declare module 'swagger-ui-dist/absolute-path' {
+    function getAbsoluteFSPath(): string;
+    export = getAbsoluteFSPath;
 }
 
 declare module 'service-runner' {

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { getAbsoluteFSPath } from 'swagger-ui-dist';
+import getAbsoluteFSPath from 'swagger-ui-dist/absolute-path';
 import { ApiSpec } from '../api-spec';
 import { HttpProblem } from '../problem';
 
@@ -40,13 +40,21 @@ const INITIALIZER = `window.onload = function () {
 
 export function rootRouter(spec: ApiSpec): Router {
     const router = Router();
+    // Only the path helper: swagger-ui-dist's main module evaluates the whole 1.5 MB UI
+    // bundle, which costs start-up time and memory for a page few people open.
     const assetDir = getAbsoluteFSPath();
-    // Read once; the set of files is fixed, and nothing outside it can be asked for.
-    const assets = new Map<string, Buffer>();
-    for (const file of ['swagger-ui.css', 'swagger-ui-bundle.js', 'favicon-32x32.png', 'favicon-16x16.png']) {
-        assets.set(file, readFileSync(path.join(assetDir, file)));
-    }
-    assets.set('swagger-initializer.js', Buffer.from(INITIALIZER));
+    // Read on the first /?doc, then kept; the set of files is fixed, and nothing outside it
+    // can be asked for.
+    let assets: Map<string, Buffer> | undefined;
+    const docAssets = (): Map<string, Buffer> => {
+        if (!assets) {
+            assets = new Map([['swagger-initializer.js', Buffer.from(INITIALIZER)]]);
+            for (const file of ['swagger-ui.css', 'swagger-ui-bundle.js', 'favicon-32x32.png', 'favicon-16x16.png']) {
+                assets.set(file, readFileSync(path.join(assetDir, file)));
+            }
+        }
+        return assets;
+    };
 
     router.get('/', (req, res) => {
         if (req.query.spec !== undefined) {
@@ -59,7 +67,7 @@ export function rootRouter(spec: ApiSpec): Router {
                 res.type('text/html').send(DOC_PAGE);
                 return;
             }
-            const body = assets.get(file);
+            const body = docAssets().get(file);
             if (!body) {
                 throw new HttpProblem(404, 'No such documentation asset');
             }
