@@ -31,7 +31,7 @@ ENV NODE_ENV=production
 WORKDIR /srv/service
 COPY --from=build /build/package.json /build/package-lock.json ./
 # Production dependencies only; the npm cache goes in the same layer, so it never ships.
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force && rm -rf /root/.npm /tmp/*
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force && rm -rf /root/.npm /tmp/*
 COPY --from=build /build/dist ./dist
 COPY spec.yaml config.prod.yaml ./
 # A numeric UID (the `node` user of the base image is 1000; 65534 is `nobody`), so that

@@ -200,8 +200,10 @@ async function main(): Promise<void> {
         }
         const runLine = runtime.instructions.find((i) => i.keyword === 'RUN')!.line;
         replayCopy({ ...runtime, instructions: runtime.instructions.filter((i) => i.line < runLine) }, roots, runtime.name);
-        log('RUN npm ci --omit=dev  (for real)');
-        run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], app);
+        // The same --omit flags as the Dockerfile's line, so what is left out there is left out here.
+        const omits = runs[0].split(/\s+&&\s+/)[0].match(/--omit=\S+/g) ?? [];
+        log(`RUN npm ci ${omits.join(' ')}  (for real)`);
+        run('npm', ['ci', ...omits, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], app);
         replayCopy({ ...runtime, instructions: runtime.instructions.filter((i) => i.line > runLine) }, roots, runtime.name);
 
         // 3. The layout.
