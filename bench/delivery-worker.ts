@@ -5,6 +5,7 @@
  * the fakes, which run in the parent process, so that the fakes' CPU is not charged to this
  * process's event loop. One plan in, one message per scenario out.
  */
+import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadServiceConfig, ServiceConfig } from '../src/config/service-config';
 import { Logger } from '../src/logging/logger';
@@ -23,6 +24,11 @@ export interface DeliveryPlan {
     readonly scenarios: readonly DeliveryScenario[];
     readonly memoryTokens: number;
     readonly timeoutMs: number;
+    /**
+     * With --profile: where to write the event-loop stalls (> 20 ms) seen during the measured
+     * runs, as { atUs, gapUs } on the CPU profile's clock, for `profile-summary --stalls`.
+     */
+    readonly stallsFile?: string;
 }
 
 export interface DeliveryScenario {
@@ -174,6 +180,27 @@ function makeQueue(config: ServiceConfig, providers: Record<ProviderName, PushPr
 
 let salt = 0;
 
+/** Event-loop stalls seen during measured runs (see DeliveryPlan.stallsFile). */
+const stalls: { scenario: string; atUs: number; gapUs: number }[] = [];
+
+/**
+ * A 5 ms interval that notes every gap over 20 ms, stamped with hrtime in µs: the CPU
+ * profile's sample timestamps use the same monotonic clock, so the stall's window can be cut
+ * out of the profile and attributed.
+ */
+function watchStalls(scenario: string): () => void {
+    let last = process.hrtime.bigint();
+    const timer = setInterval(() => {
+        const now = process.hrtime.bigint();
+        const gapUs = Number(now - last) / 1000;
+        if (gapUs > 20_000) {
+            stalls.push({ scenario, atUs: Number(now / 1000n), gapUs: Math.round(gapUs) });
+        }
+        last = now;
+    }, 5);
+    return () => clearInterval(timer);
+}
+
 async function deliver(plan: DeliveryPlan, s: DeliveryScenario, providers: Record<ProviderName, CountingProvider>,
     metrics: ServiceMetrics, logger: Logger): Promise<DeliveryMeasurement> {
     // One flush of exactly `tokens`: the timer never fires, maxSize starts the flush.
@@ -189,6 +216,7 @@ async function deliver(plan: DeliveryPlan, s: DeliveryScenario, providers: Recor
         peakRss = Math.max(peakRss, process.memoryUsage.rss());
     }, 100);
     const cpu0 = process.cpuUsage();
+    const stopWatching = plan.stallsFile ? watchStalls(`${s.provider} ${s.tokens}`) : undefined;
     eld.enable();
     const t0 = performance.now();
     for (const r of requests) {
@@ -202,6 +230,7 @@ async function deliver(plan: DeliveryPlan, s: DeliveryScenario, providers: Recor
     const ok = await counter.until(s.tokens, plan.timeoutMs);
     const seconds = (performance.now() - t0) / 1000;
     eld.disable();
+    stopWatching?.();
     clearInterval(rssTimer);
     const cpu = process.cpuUsage(cpu0);
     return {
@@ -298,6 +327,9 @@ async function main(plan: DeliveryPlan): Promise<void> {
         }
     } finally {
         await Promise.allSettled(PROVIDER_NAMES.map((p) => providers[p].close()));
+        if (plan.stallsFile) {
+            writeFileSync(plan.stallsFile, JSON.stringify(stalls));
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
 import { cleanEnv } from './lib/autocannon';
+import { compileDeliveryWorker } from './lib/compile';
 import { ROOT } from './lib/paths';
 import { round, scalingSteps } from './lib/stats';
 import type { DeliveryMeasurement, DeliveryPlan, MemoryMeasurement, WorkerMessage } from './delivery-worker';
@@ -11,16 +12,20 @@ export interface DeliveryResults {
 }
 
 /**
- * Forks bench/delivery-worker.ts (ts-node, --expose-gc) and hands it the plan; the fakes run
+ * Forks bench/delivery-worker.ts (compiled to plain JS, --expose-gc) and hands it the plan; the fakes run
  * in this process. Returns what the worker measured, plus the fakes' CPU per 1000 tokens
  * (this process is otherwise idle while the worker runs).
  */
 export function runDelivery(plan: DeliveryPlan, log: (line: string) => void, profileDir?: string): Promise<DeliveryResults> {
-    const child = fork(path.join(ROOT, 'bench', 'delivery-worker.ts'), [], {
+    const child = fork(compileDeliveryWorker(), [], {
         cwd: ROOT,
-        execArgv: ['--expose-gc', '-r', 'ts-node/register',
+        // PN_BENCH_NODE: another node binary for the measured worker only (the fakes stay on
+        // this one), e.g. the Node 24 of the Docker image, to compare runtimes side by side.
+        ...(process.env.PN_BENCH_NODE ? { execPath: process.env.PN_BENCH_NODE } : {}),
+        // PN_BENCH_WORKER_ARGS: extra node flags for the measured worker (e.g. --trace-gc).
+        execArgv: ['--expose-gc', ...(process.env.PN_BENCH_WORKER_ARGS?.split(' ').filter(Boolean) ?? []),
             ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=delivery-worker.cpuprofile'] : [])],
-        env: { ...cleanEnv(), TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') },
+        env: cleanEnv(),
         stdio: ['ignore', 'inherit', 'inherit', 'ipc']
     });
     const runs: DeliveryResults['runs'] = [];
@@ -71,7 +76,7 @@ export function runDelivery(plan: DeliveryPlan, log: (line: string) => void, pro
             clearTimeout(guard);
             reject(new Error(`delivery worker exited (${String(code)}) before it was done`));
         });
-        child.send(plan);
+        child.send(profileDir ? { ...plan, stallsFile: path.join(profileDir, 'delivery-stalls.json') } : plan);
     });
 }
 

@@ -161,15 +161,75 @@ export function longTasks(profile: CpuProfile, top = 5): string {
     return out.join('\n') + '\n';
 }
 
+/**
+ * What ran during each event-loop stall recorded by the delivery worker (delivery-stalls.json,
+ * written next to the profile with --profile): the samples inside the stall's window, by
+ * package/file, by function, and by root caller. Measured runs only (warm-ups included).
+ */
+export function stallsReport(profile: CpuProfile, stalls: { scenario: string; atUs: number; gapUs: number }[], top = 8): string {
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const parent = new Map<number, ProfileNode>();
+    for (const n of profile.nodes) {
+        for (const c of n.children ?? []) {
+            parent.set(c, n);
+        }
+    }
+    const times: number[] = [];
+    let t = profile.startTime;
+    for (let i = 0; i < profile.samples.length; i++) {
+        t += profile.timeDeltas[i] ?? 0;
+        times.push(t);
+    }
+    const rootChild = (id: number): string => {
+        let n = byId.get(id)!;
+        let chain = n;
+        while (parent.has(n.id)) {
+            chain = n;
+            n = parent.get(n.id)!;
+        }
+        return `${chain.callFrame.functionName || '(anon)'}@${bucketOf(chain.callFrame.url, chain.callFrame.functionName)}`;
+    };
+    const out: string[] = [];
+    const sorted = [...stalls].sort((a, b) => b.gapUs - a.gapUs);
+    for (const s of sorted.slice(0, top)) {
+        const from = s.atUs - s.gapUs;
+        const buckets = new Map<string, number>();
+        const fns = new Map<string, number>();
+        const roots = new Map<string, number>();
+        let n = 0;
+        for (let i = 0; i < times.length; i++) {
+            if (times[i] < from || times[i] > s.atUs) {
+                continue;
+            }
+            const f = byId.get(profile.samples[i])!.callFrame;
+            n++;
+            const b = bucketOf(f.url, f.functionName);
+            buckets.set(b, (buckets.get(b) ?? 0) + 1);
+            const fn = `${f.functionName || '(anon)'} ${b}:${f.lineNumber + 1}`;
+            fns.set(fn, (fns.get(fn) ?? 0) + 1);
+            const r = rootChild(profile.samples[i]);
+            roots.set(r, (roots.get(r) ?? 0) + 1);
+        }
+        const fmt = (m: Map<string, number>): string => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6)
+            .map(([k, c]) => `${k} ${(c / Math.max(1, n) * 100).toFixed(0)}%`).join(', ');
+        out.push(`${(s.gapUs / 1000).toFixed(0)} ms stall in ${s.scenario} at +${((from - profile.startTime) / 1e6).toFixed(2)} s ` +
+            `(${n} samples)\n    in: ${fmt(buckets)}\n    fns: ${fmt(fns)}\n    from: ${fmt(roots)}`);
+    }
+    return `${stalls.length} stalls > 20 ms\n${out.join('\n')}\n`;
+}
+
 if (require.main === module) {
     const file = process.argv[2];
     if (!file) {
-        process.stderr.write('usage: profile-summary <file.cpuprofile> [top]\n');
+        process.stderr.write('usage: profile-summary <file.cpuprofile> [top | --long-tasks | --callers <fn> | --stalls <delivery-stalls.json>]\n');
         process.exit(2);
     }
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
     const i = process.argv.indexOf('--callers');
-    if (process.argv.includes('--long-tasks')) {
+    const st = process.argv.indexOf('--stalls');
+    if (st > 0) {
+        process.stdout.write(stallsReport(profile, JSON.parse(readFileSync(process.argv[st + 1], 'utf8')) as never));
+    } else if (process.argv.includes('--long-tasks')) {
         process.stdout.write(longTasks(profile, 6));
     } else {
         process.stdout.write(i > 0 ? callers(profile, process.argv[i + 1]) : summarise(profile, Number(process.argv[3] ?? 25)));

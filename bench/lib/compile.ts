@@ -20,3 +20,24 @@ export function compileHelpers(): { probe: string; baseline: string } {
     };
     return { probe: out('probe'), baseline: out('baseline-server') };
 }
+
+/**
+ * The delivery worker and what it imports (src/, test/helpers, bench/lib), compiled to plain
+ * JS in .bench/worker/ with the project's compiler options. Under ts-node the worker carried
+ * the TypeScript compiler in its heap (tens of MB of old space that every full GC walks),
+ * which the service, run from dist/, never does: GC pauses in the measured flush were
+ * partly the harness's. Type errors do not stop the emit (`npm run lint` reports them).
+ */
+export function compileDeliveryWorker(): string {
+    const configFile = ts.readConfigFile(path.join(ROOT, 'tsconfig.json'), (f) => ts.sys.readFile(f));
+    const parsed = ts.parseJsonConfigFileContent(configFile.config, ts.sys, ROOT);
+    const outDir = path.join(BENCH_OUT, 'worker');
+    const program = ts.createProgram([path.join(ROOT, 'bench', 'delivery-worker.ts')], {
+        ...parsed.options, noEmit: false, outDir, rootDir: ROOT, sourceMap: false, types: ['node']
+    });
+    const result = program.emit();
+    if (result.emitSkipped) {
+        throw new Error('compiling bench/delivery-worker.ts failed');
+    }
+    return path.join(outDir, 'bench', 'delivery-worker.js');
+}

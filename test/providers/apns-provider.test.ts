@@ -6,7 +6,7 @@ import { createApnsSigningKey } from '../fakes/tls';
 import { FAKE_APNS_TOPIC, ProviderFakes, startProviderFakes } from '../fakes/provider-fakes';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { batch, byToken, configFor, newLogger } from './helpers';
+import { batch, byToken, configFor, instrumentPacer, newLogger } from './helpers';
 
 describe('APNs provider (real node-apn against the fake HTTP/2 APNs)', function () {
     this.timeout(20000);
@@ -155,5 +155,18 @@ describe('APNs provider (real node-apn against the fake HTTP/2 APNs)', function 
         await p.send(batch('apns', ['m1', 'm2', 'm3', 'm4']));
         assert.equal(fakes.apns.counters.sessions, 2);
         assert.equal(fakes.apns.counters.delivered, 4);
+    });
+
+    it('hands node-apn sub-chunks, yielding to the event loop before each, within the in-flight window', async () => {
+        const p = provider();
+        const seen = instrumentPacer(p, 4, 8);
+        const tokens = Array.from({ length: 30 }, (_, i) => (i % 10 === 3 ? `dead-${i}` : `ok-${i}`));
+        const results = await p.send(batch('apns', tokens));
+        assert.equal(seen.yields, 8, 'one yield per sub-chunk of 4');
+        assert.ok(seen.maxInFlight <= 8, `in flight ${seen.maxInFlight}`);
+        // Every token answered, in order, failures included (they come back per chunk).
+        assert.deepEqual(results.map((r) => `${r.token}:${r.outcome}`),
+            tokens.map((t) => `${t}:${t.startsWith('dead') ? 'dead' : 'delivered'}`));
+        assert.equal(fakes.apns.counters.requests, 30);
     });
 });

@@ -3,7 +3,7 @@ import { createProviders } from '../../src/providers/create-providers';
 import { FcmProvider, FCM_INTERNAL_RETRY } from '../../src/providers/fcm/fcm-provider';
 import { PushProvider } from '../../src/providers/push-provider';
 import { ProviderFakes, startProviderFakes, FAKE_FCM_PROJECT } from '../fakes/provider-fakes';
-import { batch, byToken, configFor, newLogger } from './helpers';
+import { batch, byToken, configFor, instrumentPacer, newLogger } from './helpers';
 
 describe('FCM provider (real firebase-admin against the fake FCM v1 + OAuth)', function () {
     this.timeout(20000);
@@ -163,5 +163,16 @@ describe('FCM provider (real firebase-admin against the fake FCM v1 + OAuth)', f
         const results = await p.send(batch('fcm', tokens));
         assert.equal(results.filter((r) => r.outcome === 'delivered').length, 500);
         assert.deepEqual(results.map((r) => r.token), tokens);
+    });
+
+    it('hands firebase-admin sub-chunks, yielding to the event loop before each, within the in-flight window', async () => {
+        const p = provider();
+        const seen = instrumentPacer(p, 7, 14);
+        const tokens = Array.from({ length: 50 }, (_, i) => `chunked-${i}`);
+        const results = await p.send(batch('fcm', tokens));
+        assert.equal(seen.yields, 8, 'one yield per sub-chunk of 7');
+        assert.ok(seen.maxInFlight <= 14, `in flight ${seen.maxInFlight}`);
+        assert.deepEqual(results.map((r) => `${r.token}:${r.outcome}`), tokens.map((t) => `${t}:delivered`));
+        assert.equal(fakes.fcm.counters.sends, 50);
     });
 });

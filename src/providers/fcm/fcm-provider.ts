@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { App, deleteApp, initializeApp } from 'firebase-admin/app';
 import { getMessaging, Messaging, MulticastMessage, SendResponse } from 'firebase-admin/messaging';
+import { ChunkPacer } from '../../delivery/chunk-pacer';
 import { parseRetryAfter } from '../../delivery/retry-after';
 import { createHttpsAgent, EgressPolicy, observeResponses } from '../../egress/agents';
 import { Logger } from '../../logging/logger';
@@ -29,7 +30,22 @@ export interface FcmProviderOptions {
     readonly egress: EgressPolicy;
     readonly userAgent: string;
     readonly logger: Logger;
+    /** Tokens handed to sendEachForMulticast at once (see ChunkPacer); default FCM_SEND_CHUNK_TOKENS. */
+    readonly sendChunkTokens?: number;
+    /** Requests in flight at once over all batches; default: maxSockets, at least one chunk. */
+    readonly maxInFlightTokens?: number;
+    /** Tests count the event-loop turns between sub-chunks; setImmediate otherwise. */
+    readonly yieldToLoop?: () => Promise<void>;
 }
+
+/**
+ * firebase-admin builds one HTTP/1.1 request per token, synchronously, for the whole call; 500
+ * tokens per call (times delivery.concurrency) was a busy stretch of tens of ms each, and
+ * requests beyond max_sockets only waited in the agent's queue anyway. So the calls are cut
+ * to 50 tokens, with a turn of the event loop between, and at most max_sockets requests are
+ * in flight.
+ */
+export const FCM_SEND_CHUNK_TOKENS = 50;
 
 /**
  * firebase-admin's own retry policy for its HTTP/1.1 client, replacing its default (503,
@@ -63,10 +79,16 @@ export class FcmProvider implements PushProvider {
     private readonly logger: Logger;
     /** Epoch ms until which FCM asked us (Retry-After on a 429/503) to hold back. */
     private retryAfterUntil = 0;
+    private readonly pacer: ChunkPacer;
     private closed = false;
 
     constructor(options: FcmProviderOptions) {
         this.logger = options.logger;
+        this.pacer = new ChunkPacer({
+            chunkTokens: options.sendChunkTokens ?? FCM_SEND_CHUNK_TOKENS,
+            maxInFlightTokens: options.maxInFlightTokens ?? options.maxSockets,
+            yieldToLoop: options.yieldToLoop
+        });
         const projectId = options.projectId ?? options.serviceAccount.project_id;
         if (!projectId) {
             throw new Error('FCM needs a project id: set fcm.project_id or use a service account that has one');
@@ -95,18 +117,19 @@ export class FcmProvider implements PushProvider {
     }
 
     async send(batch: Batch): Promise<TokenResult[]> {
-        const tokens = [...batch.tokens];
+        const tokens = batch.tokens;
         if (tokens.length === 0) {
             return [];
         }
-        if (tokens.length > FCM_MULTICAST_LIMIT) {
-            // The queue never builds bigger batches; split rather than fail the whole call.
-            const results: TokenResult[] = [];
-            for (let i = 0; i < tokens.length; i += FCM_MULTICAST_LIMIT) {
-                results.push(...await this.send({ ...batch, tokens: tokens.slice(i, i + FCM_MULTICAST_LIMIT) }));
-            }
-            return results;
-        }
+        // Sub-chunks are far below FCM_MULTICAST_LIMIT, so a batch of any size works.
+        return this.pacer.map(tokens, (chunk) => this.sendChunk(chunk, batch), (chunk, e) => {
+            // sendChunk catches what firebase-admin throws; this is our own bug, if ever.
+            this.logger.log('error/fcm', { msg: 'FCM sub-chunk failed unexpectedly; every token is transient', error: String(e) });
+            return chunk.map((token): TokenResult => ({ token, outcome: 'transient', reason: 'call-failed' }));
+        });
+    }
+
+    private async sendChunk(tokens: string[], batch: Batch): Promise<TokenResult[]> {
         const message: MulticastMessage = {
             tokens,
             data: { type: batch.messageType },
