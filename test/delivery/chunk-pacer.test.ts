@@ -16,12 +16,13 @@ const tokens = (n: number, p = 't'): string[] => Array.from({ length: n }, (_, i
 describe('ChunkPacer', () => {
     it('sends in sub-chunks, yields to the event loop before each one, and keeps token order', async () => {
         const events: string[] = [];
-        const pacer = new ChunkPacer({ chunkTokens: 3, maxInFlightTokens: 100, yieldToLoop: async () => {
+        const pacer = new ChunkPacer({ chunkTokens: 3, maxInFlightTokens: 100, yieldToLoop: () => {
             events.push('yield');
+            return Promise.resolve();
         } });
-        const results = await pacer.map(tokens(8), async (chunk) => {
+        const results = await pacer.map(tokens(8), (chunk) => {
             events.push(`send ${chunk.join(',')}`);
-            return chunk.map((t) => `ok:${t}`);
+            return Promise.resolve(chunk.map((t) => `ok:${t}`));
         }, () => assert.fail('no chunk fails'));
         assert.deepEqual(events, ['yield', 'send t0,t1,t2', 'yield', 'send t3,t4,t5', 'yield', 'send t6,t7']);
         assert.deepEqual(results, tokens(8).map((t) => `ok:${t}`));
@@ -66,11 +67,11 @@ describe('ChunkPacer', () => {
     it('turns a rejected chunk into onChunkError results and frees its room', async () => {
         const pacer = new ChunkPacer({ chunkTokens: 2, maxInFlightTokens: 2 });
         let n = 0;
-        const results = await pacer.map(tokens(5), async (chunk) => {
+        const results = await pacer.map(tokens(5), (chunk) => {
             if (n++ === 1) {
-                throw new Error('boom');
+                return Promise.reject(new Error('boom'));
             }
-            return chunk.map((t) => `ok:${t}`);
+            return Promise.resolve(chunk.map((t) => `ok:${t}`));
         }, (chunk, e) => chunk.map((t) => `failed:${t}:${(e as Error).message}`));
         assert.deepEqual(results, ['ok:t0', 'ok:t1', 'failed:t2:boom', 'failed:t3:boom', 'ok:t4']);
         assert.equal(pacer.tokensInFlight, 0);
