@@ -14,7 +14,7 @@ import { inboundRateLimit } from './rate-limit';
 import { securityHeaderList, securityHeaders } from './security-headers';
 import { healthRouter } from './routes/health';
 import { infoRouter, ServiceInfo } from './routes/info';
-import { messageEndpoint, messageRouter } from './routes/message';
+import { messageEndpoint, messageRouter, rejectionReason } from './routes/message';
 import { PROVIDER_NAMES, ProviderName } from '../push/push-request';
 import { bearerCheck } from './inbound-auth';
 import { rootRouter } from './routes/root';
@@ -66,6 +66,7 @@ export function createRequestListener(deps: AppDeps): RequestListener {
         countRequest(metrics, path, res);
         const denied = auth?.(req);
         if (denied) {
+            metrics.requestsRejected.inc({ reason: 'unauthorized' });
             sendProblem(req, res, denied);
             return;
         }
@@ -100,7 +101,7 @@ function createExpressApp(deps: AppDeps, endpoint: ReturnType<typeof messageEndp
     // then authentication, before any body is read. Each is mounted only when configured,
     // so that the accept path pays nothing for them in dev. Health, info and spec stay open.
     if (config.express_rate_limiter) {
-        app.use('/v1', inboundRateLimit(config.express_rate_limiter, logger));
+        app.use('/v1', inboundRateLimit(config.express_rate_limiter, logger, metrics));
     }
     if (config.inbound_auth.secrets.length > 0) {
         app.use('/v1', inboundAuth(config.inbound_auth.secrets));
@@ -110,7 +111,7 @@ function createExpressApp(deps: AppDeps, endpoint: ReturnType<typeof messageEndp
     app.use(rootRouter(spec));
 
     app.use(notFoundOrWrongMethod(spec));
-    app.use(errorHandler(logger));
+    app.use(errorHandler(logger, metrics));
     return app;
 }
 
@@ -151,7 +152,7 @@ function notFoundOrWrongMethod(spec: ApiSpec) {
     };
 }
 
-function errorHandler(logger: Logger) {
+function errorHandler(logger: Logger, metrics: ServiceMetrics) {
     return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
         if (res.headersSent) {
             next(err);
@@ -159,6 +160,9 @@ function errorHandler(logger: Logger) {
         }
         const problem = clientProblem(err);
         if (problem) {
+            if (req.path.startsWith('/v1/')) {
+                metrics.requestsRejected.inc({ reason: rejectionReason(problem) });
+            }
             sendProblem(req, res, problem);
             return;
         }

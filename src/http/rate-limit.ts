@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { RateLimiterConfig } from '../config/sections/operations';
 import { Logger } from '../logging/logger';
+import { ServiceMetrics } from '../metrics/service-metrics';
 import { HttpProblem, sendProblem } from './problem';
 
 /**
@@ -11,7 +12,7 @@ import { HttpProblem, sendProblem } from './problem';
  *
  * The limit is per worker process: with num_workers N, a client may send up to N * max.
  */
-export function inboundRateLimit(config: RateLimiterConfig, logger: Logger): RequestHandler {
+export function inboundRateLimit(config: RateLimiterConfig, logger: Logger, metrics: ServiceMetrics): RequestHandler {
     const tooMany = new HttpProblem(429, `More than ${config.max} requests in ${config.windowMs} ms; retry after Retry-After seconds`);
     return rateLimit({
         windowMs: config.windowMs,
@@ -21,6 +22,7 @@ export function inboundRateLimit(config: RateLimiterConfig, logger: Logger): Req
         standardHeaders: false,
         legacyHeaders: false,
         handler: (req: Request, res: Response, _next: NextFunction) => {
+            metrics.requestsRejected.inc({ reason: 'rate_limited' });
             res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs(req, config.windowMs) / 1000))));
             sendProblem(req, res, tooMany);
         },

@@ -62,7 +62,7 @@ export function createServiceMetrics(f: MetricFactory) {
         tokensAccepted: def(f, 'Counter', 'tokens_accepted_total',
             'Device tokens accepted into the queue', ['provider'] as const),
         requestsRejected: def(f, 'Counter', 'requests_rejected_total',
-            'Message requests refused (invalid, queue_full, draining, unauthorized, rate_limited)',
+            'Message requests refused, by reason: invalid, too_large, unsupported_media_type, unauthorized, rate_limited, queue_full, draining',
             ['reason'] as const),
 
         // Queue

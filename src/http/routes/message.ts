@@ -45,13 +45,15 @@ export function messageEndpoint(deps: MessageRouteDeps): MessageEndpoint {
         readBody(req, res).then((body) => {
             const validate = validators[provider];
             if (!validate(body)) {
-                deps.metrics.requestsRejected.inc({ reason: 'invalid' });
                 const errors = describeValidationErrors(validate.errors ?? []);
                 throw new HttpProblem(400, `Invalid request body: ${errors.join('; ')}`, { errors });
             }
             accept(deps, provider, body as MessageBody, res);
         }).catch((err: unknown) => {
             if (err instanceof HttpProblem) {
+                if (err.status !== 503) { // counted where the queue said why
+                    deps.metrics.requestsRejected.inc({ reason: rejectionReason(err) });
+                }
                 sendProblem(req, res, err);
                 return;
             }
@@ -59,6 +61,18 @@ export function messageEndpoint(deps: MessageRouteDeps): MessageEndpoint {
             sendProblem(req, res, new HttpProblem(500, 'Internal error; it has been logged.'));
         });
     };
+}
+
+/** The `reason` label of requests_rejected_total: a small fixed set. */
+export function rejectionReason(problem: HttpProblem): string {
+    switch (problem.status) {
+        case 400: return 'invalid';
+        case 401: return 'unauthorized';
+        case 413: return 'too_large';
+        case 415: return 'unsupported_media_type';
+        case 429: return 'rate_limited';
+        default: return 'other';
+    }
 }
 
 /** The express registration of the same endpoint (used when express middleware must run first). */
