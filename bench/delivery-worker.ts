@@ -49,6 +49,8 @@ export interface DeliveryMeasurement {
     readonly cpuMsPer1kTokens: number;
     readonly peakRssMB: number;
     readonly timedOut: boolean;
+    /** The worker's node version (PN_BENCH_NODE may differ from the parent's). */
+    readonly node: string;
 }
 
 export interface MemoryMeasurement {
@@ -241,7 +243,8 @@ async function deliver(plan: DeliveryPlan, s: DeliveryScenario, providers: Recor
         eventLoopMaxMs: Math.round(eld.max / 1e4) / 100,
         cpuMsPer1kTokens: Math.round((cpu.user + cpu.system) / s.tokens * 100) / 100,
         peakRssMB: Math.round(peakRss / 2 ** 20 * 10) / 10,
-        timedOut: !ok
+        timedOut: !ok,
+        node: process.version
     };
 }
 

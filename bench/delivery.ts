@@ -53,7 +53,7 @@ export function runDelivery(plan: DeliveryPlan, log: (line: string) => void, pro
                     const c = process.cpuUsage(cpuAtStart);
                     const r = m.result;
                     runs.push({ ...r, fakeCpuMsPer1kTokens: round((c.user + c.system) / r.tokens, 2) });
-                    log(`  delivery ${r.provider} ${r.tokens}: ${r.tokensPerSec} tokens/s in ${r.seconds} s, ` +
+                    log(`  delivery ${r.provider} ${r.tokens} (worker node ${r.node}): ${r.tokensPerSec} tokens/s in ${r.seconds} s, ` +
                         `event loop p99 ${r.eventLoopP99Ms} ms max ${r.eventLoopMaxMs} ms, ` +
                         `${JSON.stringify(r.outcomes)}${r.timedOut ? ' TIMED OUT' : ''}`);
                     break;
