@@ -4,7 +4,7 @@ import { ChunkPacer } from '../../delivery/chunk-pacer';
 import { parseRetryAfter } from '../../delivery/retry-after';
 import { EgressPolicy, proxyHostPort } from '../../egress/agents';
 import { Logger } from '../../logging/logger';
-import { tokenFingerprint } from '../../logging/redact';
+import { FailureSummary } from '../failure-summary';
 import { Batch } from '../../push/push-request';
 import { PushProvider, TokenResult } from '../push-provider';
 import { classifyApnsFailure } from './apns-errors';
@@ -155,16 +155,19 @@ export class ApnsProvider implements PushProvider {
             return results;
         }
         const failures = new Map(response.failed.map((f) => [f.device, f]));
+        const summary = new FailureSummary(this.logger, 'apns');
         for (let i = 0; i < tokens.length; i++) {
-            results[i] = this.result(tokens[i], failures.get(tokens[i]), messageType, topic);
+            results[i] = this.result(tokens[i], failures.get(tokens[i]), messageType, topic, summary);
         }
+        summary.flush();
         for (const token of tokens) {
             this.retryAfterByPath.delete(devicePath(token));
         }
         return results;
     }
 
-    private result(token: string, failure: apn.ResponseFailure | undefined, messageType: string, topic: string): TokenResult {
+    private result(token: string, failure: apn.ResponseFailure | undefined, messageType: string, topic: string,
+        summary: FailureSummary): TokenResult {
         if (!failure) {
             return { token, outcome: 'delivered', reason: 'ok' };
         }
@@ -174,14 +177,10 @@ export class ApnsProvider implements PushProvider {
         const reasonFromError = status !== undefined && /^[A-Za-z]+$/.test(failure.error?.message ?? '') ? failure.error?.message : undefined;
         const { outcome, reason } = classifyApnsFailure(status, failure.response?.reason ?? reasonFromError);
         if (outcome === 'config_error') {
-            this.logger.log('error/apns', {
-                msg: 'APNs refused a notification for a configuration reason; not deleting',
-                status, reason, topic, messageType, token: tokenFingerprint(token)
-            });
+            summary.add('error', 'APNs refused notifications for a configuration reason; not deleting', reason, token,
+                { status, topic, messageType });
         } else if (outcome === 'transient' && status === undefined) {
-            this.logger.log('warn/apns', {
-                msg: 'APNs request got no answer', error: failure.error?.message, token: tokenFingerprint(token)
-            });
+            summary.add('warn', 'APNs requests got no answer', reason, token, { error: failure.error?.message });
         }
         if (outcome !== 'transient') {
             return { token, outcome, reason };

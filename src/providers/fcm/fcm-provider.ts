@@ -6,7 +6,7 @@ import { ChunkPacer } from '../../delivery/chunk-pacer';
 import { parseRetryAfter } from '../../delivery/retry-after';
 import { createHttpsAgent, EgressPolicy, observeResponses } from '../../egress/agents';
 import { Logger } from '../../logging/logger';
-import { tokenFingerprint } from '../../logging/redact';
+import { FailureSummary } from '../failure-summary';
 import { Batch } from '../../push/push-request';
 import { PushProvider, TokenResult } from '../push-provider';
 import { classifyFcmError, normaliseReason } from './fcm-errors';
@@ -155,10 +155,13 @@ export class FcmProvider implements PushProvider {
             });
             return tokens.map((token) => ({ token, outcome: 'transient', reason, ...this.retryAfter() }));
         }
-        return tokens.map((token, i) => this.result(token, responses[i], batch));
+        const failures = new FailureSummary(this.logger, 'fcm');
+        const results = tokens.map((token, i) => this.result(token, responses[i], batch, failures));
+        failures.flush();
+        return results;
     }
 
-    private result(token: string, response: SendResponse | undefined, batch: Batch): TokenResult {
+    private result(token: string, response: SendResponse | undefined, batch: Batch, failures: FailureSummary): TokenResult {
         if (response?.success) {
             return { token, outcome: 'delivered', reason: batch.dryRun ? 'validated' : 'ok' };
         }
@@ -173,11 +176,8 @@ export class FcmProvider implements PushProvider {
             reason = this.credential.lastFailure === 'rejected' ? 'oauth-rejected' : 'oauth-unavailable';
         }
         if (outcome === 'config_error') {
-            this.logger.log('error/fcm', {
-                msg: 'FCM refused a message for a configuration or payload reason; not deleting',
-                reason, error: response.error.message, messageType: batch.messageType,
-                token: tokenFingerprint(token)
-            });
+            failures.add('error', 'FCM refused messages for a configuration or payload reason; not deleting', reason, token,
+                { error: response.error.message, messageType: batch.messageType });
         }
         return outcome === 'transient' ? { token, outcome, reason, ...this.retryAfter() } : { token, outcome, reason };
     }
