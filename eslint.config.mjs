@@ -3,7 +3,8 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-    { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+    // Build output and generated files (all git-ignored).
+    { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.bench/**', 'bench-results/**', '.dev/**'] },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
     {
