@@ -32,7 +32,8 @@ export function loadApiSpec(file: string, knobs: SpecKnobs): ApiSpec {
 
     // OpenAPI 3.0 schemas are JSON Schema plus a few annotation keywords. No `format` is used
     // (strict mode would refuse an unknown one at start-up), so ajv-formats is not needed.
-    const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: false, useDefaults: true });
+    // verbose: errors carry their schema, so a pattern error can be explained with its description.
+    const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: false, useDefaults: true, verbose: true });
     ajv.addVocabulary(['example', 'discriminator', 'xml', 'externalDocs', 'components']);
     ajv.addSchema({ components: document.components }, 'spec');
 
@@ -130,8 +131,11 @@ function what(e: ErrorObject): string {
             return `must contain at least ${(e.params as { limit: number }).limit} item(s)`;
         case 'maxItems':
             return `must contain at most ${(e.params as { limit: number }).limit} items`;
-        case 'pattern':
-            return 'contains characters that are not allowed';
+        case 'pattern': {
+            // The schema's description says in words what the pattern means.
+            const described = (e.parentSchema as { description?: unknown } | undefined)?.description;
+            return typeof described === 'string' ? `must be ${described}` : 'contains characters that are not allowed';
+        }
         default:
             return e.message ?? 'is invalid';
     }

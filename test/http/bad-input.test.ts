@@ -38,9 +38,9 @@ const ROWS: Row[] = [
     { name: 'non-string token (number)', req: json(FCM, { ...ok, deviceTokens: [12345] }), status: 400, detail: /deviceTokens\[0\]: must be a string/ },
     { name: 'non-string token (object)', req: json(APNS, { ...ok, deviceTokens: ['ok', { t: 1 }] }), status: 400, detail: /deviceTokens\[1\]: must be a string/ },
     { name: 'empty-string token', req: json(FCM, { ...ok, deviceTokens: [''] }), status: 400, detail: /deviceTokens\[0\]/ },
-    { name: 'token with a space and a control character', req: json(FCM, { ...ok, deviceTokens: ['a b\u0000'] }), status: 400, detail: /deviceTokens\[0\]: contains characters/ },
+    { name: 'token with a space and a control character', req: json(FCM, { ...ok, deviceTokens: ['a b\u0000'] }), status: 400, detail: /deviceTokens\[0\]: must be 1 to 4096 printable ASCII characters, no spaces/ },
     { name: 'too many tokens', req: json(FCM, { ...ok, deviceTokens: tokens(MAX_TOKENS + 1) }), status: 400, detail: new RegExp(`at most ${MAX_TOKENS} items`) },
-    { name: 'oversize token (4097 chars)', req: json(APNS, { ...ok, deviceTokens: ['a'.repeat(4097)] }), status: 400, detail: /deviceTokens\[0\]/ },
+    { name: 'oversize token (4097 chars)', req: json(APNS, { ...ok, deviceTokens: ['a'.repeat(4097)] }), status: 400, detail: /deviceTokens\[0\]: must be 1 to 4096 printable/ },
     { name: 'unknown messageType', req: json(FCM, { ...ok, messageType: 'sendEverything' }), status: 400, detail: /messageType: must be one of: checkEchoV1/ },
     { name: 'messageType is a number', req: json(FCM, { ...ok, messageType: 1 }), status: 400, detail: /messageType: must be a string/ },
     { name: 'string dryRun', req: json(FCM, { ...ok, dryRun: 'false' }), status: 400, detail: /dryRun: must be a boolean/ },
@@ -51,6 +51,7 @@ const ROWS: Row[] = [
     { name: 'null token', req: json(FCM, { ...ok, deviceTokens: [null] }), status: 400, detail: /deviceTokens\[0\]: must be a string/ },
     { name: 'invalid APNs topic', req: json(APNS, { ...ok, topic: '../etc' }), status: 400, detail: /topic/ },
     { name: 'empty APNs topic', req: json(APNS, { ...ok, topic: '' }), status: 400, detail: /topic/ },
+    { name: 'APNs topic of 256 characters', req: json(APNS, { ...ok, topic: 'a'.repeat(256) }), status: 400, detail: /topic: must be the app's bundle id .*up to 255/ },
     { name: 'unknown property', req: json(FCM, { ...ok, priority: 'high' }), status: 400, detail: /unknown property 'priority'/ },
     { name: 'misspelt dryRun (dryrun)', req: json(FCM, { ...ok, dryrun: true }), status: 400, detail: /unknown property 'dryrun'/ },
     { name: '__proto__ property', req: raw(FCM, '{"deviceTokens":["t"],"messageType":"checkEchoV1","__proto__":{"dryRun":true}}'), status: 400, detail: /unknown property '__proto__'/ },
@@ -120,6 +121,11 @@ describe(`bad input table (issue 2), ${pathName}`, function () {
             }
         });
     }
+
+    it('accepts the longest token and topic the spec allows', async () => {
+        const res = await send(svc.baseUrl, json(APNS, { ...ok, deviceTokens: ['a'.repeat(4096)], topic: 'b'.repeat(255) }));
+        assert.equal(res.status, 200, res.text);
+    });
 
     it('accepts the valid request the rows are variations of', async () => {
         const res = await send(svc.baseUrl, json(FCM, ok));
