@@ -1,40 +1,24 @@
-import FakeTimers from '@sinonjs/fake-timers';
 import assert from 'node:assert/strict';
-import { BatchingQueue, BatchingQueueOptions } from '../../src/queue/batching-queue';
-import { PushRequest } from '../../src/push/push-request';
 import { metricValue } from '../helpers/metrics';
 import { TestLogger } from '../helpers/test-logger';
-import { deliveryConfig, queueingConfig, RecordingSink, ScriptedProvider, testMetrics, tokens } from './fixtures';
+import { deliveryConfig, newQueueTestbed, QueueTestbed, queueingConfig, RecordingSink, req, ScriptedProvider, tokens } from './fixtures';
 
 const MESSAGES = 'push_notifications_messages_total';
 
-function req(provider: 'fcm' | 'apns', deviceTokens: string[], o: Partial<PushRequest> = {}): PushRequest {
-    return { provider, deviceTokens, messageType: 'checkEchoV1', dryRun: false, ...o };
-}
 
 describe('delivery outcomes through the queue', () => {
-    let clock: ReturnType<typeof FakeTimers.install>;
+    let clock: QueueTestbed['clock'];
     let fcm: ScriptedProvider;
     let apns: ScriptedProvider;
     let sink: RecordingSink;
     let logger: TestLogger;
+    let makeQueue: QueueTestbed['makeQueue'];
 
     beforeEach(() => {
-        clock = FakeTimers.install({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
-        fcm = new ScriptedProvider('fcm');
-        apns = new ScriptedProvider('apns');
-        sink = new RecordingSink();
-        logger = new TestLogger();
+        ({ clock, fcm, apns, sink, logger, makeQueue } = newQueueTestbed());
     });
 
     afterEach(() => clock.uninstall());
-
-    function makeQueue(o: Partial<BatchingQueueOptions> = {}): BatchingQueue {
-        return new BatchingQueue({
-            queueing: queueingConfig({ flushTimeoutMs: 1000 }), delivery: deliveryConfig(), providers: { fcm, apns },
-            deadTokens: sink, logger, metrics: testMetrics(logger), ...o
-        });
-    }
 
     /** Send times (ms since start) of each call. */
     function callTimes(p: ScriptedProvider, start: number, into: number[]): void {
@@ -208,21 +192,16 @@ describe('delivery outcomes through the queue', () => {
 });
 
 describe('mass-deletion guard in the delivery path', () => {
-    let clock: ReturnType<typeof FakeTimers.install>;
+    let bed: QueueTestbed;
     beforeEach(() => {
-        clock = FakeTimers.install({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+        bed = newQueueTestbed();
     });
-    afterEach(() => clock.uninstall());
+    afterEach(() => bed.clock.uninstall());
 
     it('a dead storm (wrong APNs environment) trips the guard and nothing reaches the sink', async () => {
-        const fcm = new ScriptedProvider('fcm');
-        const apns = new ScriptedProvider('apns', () => ({ outcome: 'dead', reason: 'BadDeviceToken' }));
-        const sink = new RecordingSink();
-        const logger = new TestLogger();
-        const q = new BatchingQueue({
-            queueing: queueingConfig({ flushTimeoutMs: 100 }), delivery: deliveryConfig(), providers: { fcm, apns },
-            deadTokens: sink, logger, metrics: testMetrics(logger)
-        });
+        const { clock, apns, sink } = bed;
+        apns.script = () => ({ outcome: 'dead', reason: 'BadDeviceToken' });
+        const q = bed.makeQueue({ queueing: queueingConfig({ flushTimeoutMs: 100 }) });
         q.enqueue(req('apns', tokens('a', 1000)));
         await clock.tickAsync(100);
         await clock.runAllAsync();

@@ -2,7 +2,9 @@ import { DeliveryConfig } from '../../src/config/sections/delivery';
 import { QueueingConfig } from '../../src/config/sections/queueing';
 import { DeadTokenSink } from '../../src/delivery/dead-token-sink';
 import { createServiceMetrics, ServiceMetrics } from '../../src/metrics/service-metrics';
-import { Batch, ProviderName } from '../../src/push/push-request';
+import FakeTimers from '@sinonjs/fake-timers';
+import { Batch, ProviderName, PushRequest } from '../../src/push/push-request';
+import { BatchingQueue, BatchingQueueOptions } from '../../src/queue/batching-queue';
 import { PushProvider, TokenResult } from '../../src/providers/push-provider';
 import { freshMetricFactory } from '../helpers/metrics';
 import { TestLogger } from '../helpers/test-logger';
@@ -99,4 +101,34 @@ export function testMetrics(logger = new TestLogger()): ServiceMetrics {
 
 export function tokens(prefix: string, n: number, from = 0): string[] {
     return Array.from({ length: n }, (_, i) => `${prefix}-token-${String(from + i).padStart(6, '0')}-abcdefghijklmnop`);
+}
+
+export function req(provider: ProviderName, deviceTokens: string[], o: Partial<PushRequest> = {}): PushRequest {
+    return { provider, deviceTokens, messageType: 'checkEchoV1', dryRun: false, ...o };
+}
+
+/** A queue's surroundings for one test: fake timers, scripted providers, a recording sink. */
+export interface QueueTestbed {
+    clock: ReturnType<typeof FakeTimers.install>;
+    fcm: ScriptedProvider;
+    apns: ScriptedProvider;
+    sink: RecordingSink;
+    logger: TestLogger;
+    makeQueue: (o?: Partial<BatchingQueueOptions>) => BatchingQueue;
+}
+
+/** Installs fake timers (uninstall with `clock.uninstall()`) and builds fresh fakes. */
+export function newQueueTestbed(): QueueTestbed {
+    const clock = FakeTimers.install({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+    const fcm = new ScriptedProvider('fcm');
+    const apns = new ScriptedProvider('apns');
+    const sink = new RecordingSink();
+    const logger = new TestLogger();
+    return {
+        clock, fcm, apns, sink, logger,
+        makeQueue: (o = {}) => new BatchingQueue({
+            queueing: queueingConfig(), delivery: deliveryConfig(), providers: { fcm, apns },
+            deadTokens: sink, logger, metrics: testMetrics(logger), ...o
+        })
+    };
 }

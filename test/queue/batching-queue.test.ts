@@ -1,40 +1,21 @@
-import FakeTimers from '@sinonjs/fake-timers';
 import assert from 'node:assert/strict';
-import { BatchingQueue, BatchingQueueOptions } from '../../src/queue/batching-queue';
-import { PushRequest } from '../../src/push/push-request';
 import { metricValue } from '../helpers/metrics';
-import { TestLogger } from '../helpers/test-logger';
-import { deliveryConfig, queueingConfig, RecordingSink, ScriptedProvider, testMetrics, tokens } from '../delivery/fixtures';
+import { deliveryConfig, newQueueTestbed, QueueTestbed, queueingConfig, req, ScriptedProvider, tokens } from '../delivery/fixtures';
 
 const M = 'push_notifications_';
 
-function req(provider: 'fcm' | 'apns', deviceTokens: string[], o: Partial<PushRequest> = {}): PushRequest {
-    return { provider, deviceTokens, messageType: 'checkEchoV1', dryRun: false, ...o };
-}
 
 describe('BatchingQueue', () => {
-    let clock: ReturnType<typeof FakeTimers.install>;
+    let clock: QueueTestbed['clock'];
     let fcm: ScriptedProvider;
     let apns: ScriptedProvider;
-    let sink: RecordingSink;
-    let logger: TestLogger;
+    let makeQueue: QueueTestbed['makeQueue'];
 
     beforeEach(() => {
-        clock = FakeTimers.install({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
-        fcm = new ScriptedProvider('fcm');
-        apns = new ScriptedProvider('apns');
-        sink = new RecordingSink();
-        logger = new TestLogger();
+        ({ clock, fcm, apns, makeQueue } = newQueueTestbed());
     });
 
     afterEach(() => clock.uninstall());
-
-    function makeQueue(o: Partial<BatchingQueueOptions> = {}): BatchingQueue {
-        return new BatchingQueue({
-            queueing: queueingConfig(), delivery: deliveryConfig(), providers: { fcm, apns },
-            deadTokens: sink, logger, metrics: testMetrics(logger), ...o
-        });
-    }
 
     it('flushes when the timer fires, not before', async () => {
         const q = makeQueue({ queueing: queueingConfig({ flushTimeoutMs: 1000 }) });
