@@ -1,6 +1,7 @@
 import { createPublicKey, createVerify, KeyObject, randomUUID } from 'node:crypto';
 import * as http2 from 'node:http2';
 import { AddressInfo } from 'node:net';
+import { restartServer } from './restart';
 import { FakeTls } from './tls';
 
 /**
@@ -145,20 +146,7 @@ export class FakeApnsServer {
      * fake listens again (state, counters and logs are kept).
      */
     async restart(downMs = 0): Promise<void> {
-        const port = this.port;
-        const host = this.options.host ?? '127.0.0.1';
-        this.destroySessions();
-        await new Promise<void>((resolve) => this.server.close(() => resolve()));
-        if (downMs > 0) {
-            await new Promise((resolve) => setTimeout(resolve, downMs));
-        }
-        await new Promise<void>((resolve, reject) => {
-            this.server.once('error', reject);
-            this.server.listen(port, host, () => {
-                this.server.off('error', reject);
-                resolve();
-            });
-        });
+        await restartServer(this.server, this.port, this.options.host ?? '127.0.0.1', () => this.destroySessions(), downMs);
     }
 
     /** Requests seen for a token (all of them, answered or not). */

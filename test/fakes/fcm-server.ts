@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import * as http from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
 import { retryAfterValue, SentRetryAfter, TRANSIENT_PREFIXES } from './apns-server';
+import { restartServer } from './restart';
 import { FakeTls } from './tls';
 
 /**
@@ -149,20 +150,7 @@ export class FakeFcmServer {
      * counters and logs are kept (Google's tokens outlive a frontend restart too).
      */
     async restart(downMs = 0): Promise<void> {
-        const port = this.port;
-        const host = this.options.host ?? '127.0.0.1';
-        this.dropConnections();
-        await new Promise<void>((resolve) => this.server.close(() => resolve()));
-        if (downMs > 0) {
-            await new Promise((resolve) => setTimeout(resolve, downMs));
-        }
-        await new Promise<void>((resolve, reject) => {
-            this.server.once('error', reject);
-            this.server.listen(port, host, () => {
-                this.server.off('error', reject);
-                resolve();
-            });
-        });
+        await restartServer(this.server, this.port, this.options.host ?? '127.0.0.1', () => this.dropConnections(), downMs);
     }
 
     /** Forgets every issued access token (as if they all expired). */
