@@ -66,6 +66,7 @@ export default async function startService(options: ServiceRunnerOptions): Promi
     });
     const lifecycle = new Lifecycle();
     const providers = createProviders({ config, logger, metrics });
+    const providerList = PROVIDER_NAMES.map((name) => providers[name]);
     const cleanup = createSubscriptionCleanup({ config, logger, metrics });
     const queue = new BatchingQueue({
         queueing: config.queueing,
@@ -82,7 +83,7 @@ export default async function startService(options: ServiceRunnerOptions): Promi
         server = await listen(listener, config.port, config.interface);
     } catch (e) {
         // e.g. EADDRINUSE: release provider connections so the process can exit.
-        await Promise.allSettled([...PROVIDER_NAMES.map((name) => providers[name].close()), cleanup.close()]);
+        await Promise.allSettled([...providerList.map((p) => p.close()), cleanup.close()]);
         throw e;
     }
     installClientErrorHandler(server, config);
@@ -91,8 +92,7 @@ export default async function startService(options: ServiceRunnerOptions): Promi
     logger.log('info/service', { msg: `listening on ${config.interface}:${port}`, worker_id: config.worker_id });
 
     const shutdown = (): Promise<void> => drainService({
-        lifecycle, server, queue, cleanup, logger, metrics,
-        providers: PROVIDER_NAMES.map((name) => providers[name])
+        lifecycle, server, queue, cleanup, logger, metrics, providers: providerList
     }, config.shutdown_timeout * 1000);
 
     let closing: Promise<void> | undefined;
