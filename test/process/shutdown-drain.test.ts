@@ -114,6 +114,17 @@ async function fullOutput(p: RunnerProcess): Promise<string> {
 const unique = (tokens: readonly string[], run: string): Set<string> =>
     new Set(tokens.filter((t) => t.includes(`${run}-`)));
 
+/** The provider fakes and a fake wiki where every token exists, as each test group needs. */
+async function startFakesAndWiki(): Promise<{ fakes: ProviderFakes; wiki: FakeMediaWiki }> {
+    const fakes = await startProviderFakes();
+    const wiki = await FakeMediaWiki.start({ everyTokenExists: true, accounts: { [WIKI_USER]: { password: WIKI_PASSWORD } } });
+    return { fakes, wiki };
+}
+
+async function closeFakesAndWiki(fakes: ProviderFakes | undefined, wiki: FakeMediaWiki | undefined): Promise<void> {
+    await Promise.allSettled([fakes?.close(), wiki?.close()]);
+}
+
 for (const workers of [0, 2]) {
     describe(`shutdown drain with num_workers: ${workers}`, function () {
         this.timeout(90000);
@@ -121,13 +132,10 @@ for (const workers of [0, 2]) {
         let wiki: FakeMediaWiki;
 
         before(async () => {
-            fakes = await startProviderFakes();
-            wiki = await FakeMediaWiki.start({ everyTokenExists: true, accounts: { [WIKI_USER]: { password: WIKI_PASSWORD } } });
+            ({ fakes, wiki } = await startFakesAndWiki());
         });
 
-        after(async () => {
-            await Promise.allSettled([fakes?.close(), wiki?.close()]);
-        });
+        after(() => closeFakesAndWiki(fakes, wiki));
 
         it('delivers every queued token and deletes the dead ones before exiting 0', async () => {
             const run = `w${workers}r${Date.now().toString(36)}`;
@@ -191,19 +199,17 @@ for (const workers of [0, 2]) {
     });
 }
 
+
 describe('shutdown drain when a provider cannot be reached in time', function () {
     this.timeout(60000);
     let fakes: ProviderFakes;
     let wiki: FakeMediaWiki;
 
     before(async () => {
-        fakes = await startProviderFakes();
-        wiki = await FakeMediaWiki.start({ everyTokenExists: true, accounts: { [WIKI_USER]: { password: WIKI_PASSWORD } } });
+        ({ fakes, wiki } = await startFakesAndWiki());
     });
 
-    after(async () => {
-        await Promise.allSettled([fakes?.close(), wiki?.close()]);
-    });
+    after(() => closeFakesAndWiki(fakes, wiki));
 
     for (const workers of [0, 2]) {
         it(`logs what is undelivered at the deadline by provider and exits within shutdown_timeout (num_workers: ${workers})`, async () => {
@@ -262,13 +268,10 @@ describe('shutdown drain with a client that keeps its keep-alive connection busy
     let wiki: FakeMediaWiki;
 
     before(async () => {
-        fakes = await startProviderFakes();
-        wiki = await FakeMediaWiki.start({ everyTokenExists: true, accounts: { [WIKI_USER]: { password: WIKI_PASSWORD } } });
+        ({ fakes, wiki } = await startFakesAndWiki());
     });
 
-    after(async () => {
-        await Promise.allSettled([fakes?.close(), wiki?.close()]);
-    });
+    after(() => closeFakesAndWiki(fakes, wiki));
 
     for (const workers of [0, 2]) {
         it(`does not wait for the client to go away before draining the queue (num_workers: ${workers})`, async () => {
