@@ -1,7 +1,7 @@
 import { ServiceMetrics } from '../metrics/service-metrics';
 import { Batch } from '../push/push-request';
 import { PushProvider, TokenResult } from '../providers/push-provider';
-import { ConcurrencyLimiter, RateLimiter } from './limiters';
+import { ConcurrencyLimiter, RateLimiter } from '../util/limiters';
 
 export interface ProviderLimitOptions {
     /** Provider calls in flight at once (delivery.concurrency.<provider>). */

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { CookieJar } from './cookie-jar';
 import { MwApiError, MwHttpError, MwNetworkError } from './errors';
-import { parseRetryAfter } from '../delivery/retry-after';
+import { parseRetryAfter } from '../util/retry-after';
 
 /** The JSON of a successful action API reply (formatversion=2). */
 export type MwResponse = Record<string, unknown>;

@@ -5,8 +5,8 @@ import type { Logger } from '../logging/logger';
 import { tokenFingerprints } from '../logging/redact';
 import type { ServiceMetrics } from '../metrics/service-metrics';
 import type { ProviderName } from '../push/push-request';
-import { retryDelayMs } from './backoff';
-import { Clock, systemClock } from './clock';
+import { backoffDelayMs } from '../util/backoff';
+import { Clock, systemClock } from '../util/clock';
 import { MwApiError, MwError, SESSION_ERROR_CODES } from './errors';
 import { isEncodableValue } from './multi-value';
 import type { DeleteResult } from './subscription-deleter';
@@ -296,7 +296,7 @@ export class DeletionOutbox implements DeadTokenSink {
         }
         this.consecutiveFailures++;
         const retryAfterMs = err instanceof MwError ? err.retryAfterMs : undefined;
-        const delay = retryDelayMs(outbox, this.consecutiveFailures, retryAfterMs, this.random);
+        const delay = backoffDelayMs(outbox, this.consecutiveFailures, 'equal', retryAfterMs, this.random);
         this.pausedUntil = now + delay;
         const retry: Entry[] = [];
         const expired: Entry[] = [];

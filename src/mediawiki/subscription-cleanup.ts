@@ -5,7 +5,7 @@ import { tokenFingerprints } from '../logging/redact';
 import type { ServiceMetrics } from '../metrics/service-metrics';
 import type { ProviderName } from '../push/push-request';
 import { ActionApiClient } from './action-api-client';
-import type { Clock } from './clock';
+import type { Clock } from '../util/clock';
 import { DeletionOutbox } from './deletion-outbox';
 import { egressDispatcher } from './egress-dispatcher';
 import { MwSession } from './mw-session';

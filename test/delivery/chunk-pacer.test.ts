@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ChunkPacer } from '../../src/delivery/chunk-pacer';
+import { ChunkPacer } from '../../src/util/chunk-pacer';
 
 /** A send whose chunks settle only when the test says so. */
 function controlledSend() {

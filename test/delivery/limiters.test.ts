@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConcurrencyLimiter, RateLimiter } from '../../src/delivery/limiters';
+import { ConcurrencyLimiter, RateLimiter } from '../../src/util/limiters';
 
 describe('ConcurrencyLimiter', () => {
     it('runs at most `limit` at once, in FIFO order, and survives failures', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseRetryAfter } from '../../src/delivery/retry-after';
+import { parseRetryAfter } from '../../src/util/retry-after';
 
 describe('parseRetryAfter', () => {
     const now = Date.parse('2026-11-03T10:00:00Z');

@@ -1,6 +1,6 @@
 import FakeTimers from '@sinonjs/fake-timers';
 import { loadServiceConfig, ServiceConfig } from '../../src/config/service-config';
-import { Clock } from '../../src/mediawiki/clock';
+import { Clock } from '../../src/util/clock';
 import { createSubscriptionCleanup, SubscriptionCleanup } from '../../src/mediawiki/subscription-cleanup';
 import { createServiceMetrics } from '../../src/metrics/service-metrics';
 import { DEFAULT_FAKE_PASSWORD, DEFAULT_FAKE_USER, FakeMediaWiki, FakeMediaWikiOptions } from '../fakes/mediawiki-server';

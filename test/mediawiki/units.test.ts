@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { retryDelayMs } from '../../src/mediawiki/backoff';
+import { backoffDelayMs } from '../../src/util/backoff';
 import { CookieJar } from '../../src/mediawiki/cookie-jar';
 import { isNoProxyHost } from '../../src/mediawiki/egress-dispatcher';
 import { MwApiError, MwHttpError, redactInfo } from '../../src/mediawiki/errors';
 import { decodeMultiValue, encodeMultiValue } from '../../src/mediawiki/multi-value';
-import { parseRetryAfter } from '../../src/delivery/retry-after';
+import { parseRetryAfter } from '../../src/util/retry-after';
 
 describe('MediaWiki client parts', () => {
     it('encodes multi-value parameters, with \\x1f when a value contains |', () => {
@@ -25,11 +25,11 @@ describe('MediaWiki client parts', () => {
 
     it('backs off exponentially with jitter, capped, never below Retry-After', () => {
         const p = { baseDelayMs: 1000, maxDelayMs: 60_000 };
-        assert.equal(retryDelayMs(p, 1, undefined, () => 0), 500);
-        assert.equal(retryDelayMs(p, 1, undefined, () => 1), 1000);
-        assert.equal(retryDelayMs(p, 4, undefined, () => 1), 8000);
-        assert.equal(retryDelayMs(p, 40, undefined, () => 1), 60_000);
-        assert.equal(retryDelayMs(p, 1, 30_000, () => 1), 30_000);
+        assert.equal(backoffDelayMs(p, 1, 'equal', undefined, () => 0), 500);
+        assert.equal(backoffDelayMs(p, 1, 'equal', undefined, () => 1), 1000);
+        assert.equal(backoffDelayMs(p, 4, 'equal', undefined, () => 1), 8000);
+        assert.equal(backoffDelayMs(p, 40, 'equal', undefined, () => 1), 60_000);
+        assert.equal(backoffDelayMs(p, 1, 'equal', 30_000, () => 1), 30_000);
     });
 
     it('keeps session cookies, and forgets expired or deleted ones', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ChunkPacer, yieldToEventLoop } from '../../src/delivery/chunk-pacer';
+import { ChunkPacer, yieldToEventLoop } from '../../src/util/chunk-pacer';
 import { loadServiceConfig, ServiceConfig } from '../../src/config/service-config';
 import { TestLogger } from '../helpers/test-logger';
 import { testConf } from '../helpers/service-harness';

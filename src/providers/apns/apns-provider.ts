@@ -1,7 +1,7 @@
 import * as apn from '@parse/node-apn';
 import type * as http2 from 'node:http2';
-import { ChunkPacer } from '../../delivery/chunk-pacer';
-import { parseRetryAfter } from '../../delivery/retry-after';
+import { ChunkPacer } from '../../util/chunk-pacer';
+import { parseRetryAfter } from '../../util/retry-after';
 import { EgressPolicy, proxyHostPort } from '../../egress/agents';
 import { Logger } from '../../logging/logger';
 import { FailureSummary } from '../failure-summary';
