@@ -3,19 +3,25 @@ import { readFileSync } from 'node:fs';
 import { createServer, RequestListener, Server } from 'node:http';
 import * as path from 'node:path';
 import { loadServiceConfig, PROJECT_ROOT, ServiceConfig } from './config/service-config';
+import { DeadTokenRouter } from './delivery/dead-token-router';
+import { DeletionGuard } from './delivery/deletion-guard';
+import { Delivery } from './delivery/delivery';
+import { createEchoFrontDoor } from './front-doors/echo/echo-front-door';
+import { EchoMessages } from './front-doors/echo/echo-messages';
 import { loadApiSpec } from './http/api-spec';
 import { createRequestListener } from './http/app';
 import { installClientErrorHandler } from './http/client-error';
 import { ServiceInfo } from './http/routes/info';
 import { Lifecycle } from './lifecycle/readiness';
+import { drainService } from './lifecycle/shutdown';
 import { Logger } from './logging/logger';
+import { createSubscriptionCleanup } from './mediawiki/subscription-cleanup';
 import { MetricFactory } from './metrics/metric-factory';
 import { createServiceMetrics } from './metrics/service-metrics';
-import { drainService } from './lifecycle/shutdown';
-import { createSubscriptionCleanup } from './mediawiki/subscription-cleanup';
-import { PROVIDER_NAMES } from './push/push-request';
-import { createProviders } from './providers/create-providers';
-import { BatchingQueue } from './queue/batching-queue';
+import { ProviderRegistry } from './providers/registry';
+import { BatchingQueue } from './scheduling/batching-queue';
+import { ImmediateSender } from './scheduling/immediate-sender';
+import { TokenLedger } from './scheduling/token-ledger';
 
 /** What service-runner passes to the module named in the config's `services` list. */
 export interface ServiceRunnerOptions {
@@ -57,6 +63,9 @@ export default async function startService(options: ServiceRunnerOptions): Promi
         logger.log('fatal/config', (e as Error).message);
         throw e;
     }
+    for (const warning of config.warnings) {
+        logger.log('warn/config', warning);
+    }
     const info = readServiceInfo();
     const metrics = createServiceMetrics(options.metrics);
     const spec = loadApiSpec(config.spec, {
@@ -65,25 +74,46 @@ export default async function startService(options: ServiceRunnerOptions): Promi
         version: info.version
     });
     const lifecycle = new Lifecycle();
-    const providers = createProviders({ config, logger, metrics });
-    const providerList = PROVIDER_NAMES.map((name) => providers[name]);
+
+    // Providers, then delivery (limits, retry policy, the guard in front of the dead-token sinks).
+    const registry = new ProviderRegistry({
+        instances: config.providerInstances, egress: config, userAgent: config.user_agent, logger
+    });
     const cleanup = createSubscriptionCleanup({ config, logger, metrics });
-    const queue = new BatchingQueue({
-        queueing: config.queueing,
-        delivery: config.delivery,
-        providers,
-        deadTokens: cleanup,
-        logger,
-        metrics
+    const sinks = new DeadTokenRouter({ echo: cleanup }, logger);
+    const guard = new DeletionGuard(config.providerInstances, sinks, logger, metrics);
+    const delivery = new Delivery({
+        instances: registry.all(), guard, metrics, logger,
+        callTimeoutMs: config.delivery.callTimeoutMs, stallAfterMs: config.delivery.stallAfterMs
     });
 
-    const listener = createRequestListener({ config, spec, queue, lifecycle, metrics, logger, info });
+    // The schedulers: the privacy batching queue (Echo) and the immediate sender, one ledger.
+    const ledger = new TokenLedger(config.queueing.maxQueuedTokens, (id) => delivery.labels(id), metrics, registry.ids());
+    const queue = new BatchingQueue({
+        queueing: config.queueing, batchSize: config.delivery.batchSize, delivery, ledger, logger, metrics
+    });
+    const immediate = new ImmediateSender({
+        delivery, ledger, batchSize: config.delivery.batchSize, retryAfterSeconds: config.queueing.retryAfterSeconds,
+        logger, metrics
+    });
+
+    // The front doors.
+    const echo = createEchoFrontDoor({
+        spec, queue, messages: new EchoMessages(config.message_type_options),
+        provider: (id) => (registry.has(id) ? { kind: registry.get(id).config.kind, tokenSyntax: registry.get(id).tokenSyntax } : undefined),
+        metrics, logger, maxBodySize: config.max_body_size, verbose: config.queueing.verbose
+    });
+
+    const listener = createRequestListener({
+        config, spec, frontDoors: [echo], metrics, logger, info,
+        health: { lifecycle, isFull: () => ledger.isFull, stalledProviders: () => delivery.stalledProviders() }
+    });
     let server: Server;
     try {
         server = await listen(listener, config.port, config.interface);
     } catch (e) {
         // e.g. EADDRINUSE: release provider connections so the process can exit.
-        await Promise.allSettled([...providerList.map((p) => p.close()), cleanup.close()]);
+        await Promise.allSettled([delivery.close(), cleanup.close()]);
         throw e;
     }
     installClientErrorHandler(server, config);
@@ -91,9 +121,11 @@ export default async function startService(options: ServiceRunnerOptions): Promi
     lifecycle.serving();
     logger.log('info/service', { msg: `listening on ${config.interface}:${port}`, worker_id: config.worker_id });
 
-    const shutdown = (): Promise<void> => drainService({
-        lifecycle, server, queue, cleanup, logger, metrics, providers: providerList
-    }, config.shutdown_timeout * 1000);
+    const shutdown = async (): Promise<void> => {
+        await drainService({
+            lifecycle, server, schedulers: [queue, immediate], ledger, delivery, cleanup, logger, metrics
+        }, config.shutdown_timeout * 1000);
+    };
 
     let closing: Promise<void> | undefined;
     let drainStarted = false;

@@ -10,6 +10,7 @@ import { OperationsConfig, operationsSchema, resolveInboundAuth } from './sectio
 import { ApnsConfig, apnsSchema, FcmConfig, fcmSchema } from './sections/providers';
 import { checkQueueing, QueueingConfig, queueingSchema } from './sections/queueing';
 import { DeliveryConfig, deliverySchema } from './sections/delivery';
+import { ProviderInstanceConfig, providersSchema, resolveProviderInstances } from './sections/provider-registry';
 
 /**
  * The whole, validated, frozen service config: built once at start-up from the `conf`
@@ -26,13 +27,22 @@ export interface ServiceConfig extends HttpConfig, EgressConfig, OperationsConfi
     readonly fcm: FcmConfig;
     readonly queueing: QueueingConfig;
     readonly delivery: DeliveryConfig;
+    /** More provider instances, as written (see provider-registry.ts). */
+    readonly providers: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+    /** Every provider instance (legacy blocks and `providers:`), resolved with its limits. */
+    readonly providerInstances: readonly ProviderInstanceConfig[];
+    /** Things that start but deserve a word: logged once at start-up. */
+    readonly warnings: readonly string[];
     /** Injected by service-runner, not written by operators. */
     readonly worker_id: number;
     readonly num_workers: number;
 }
 
-/** Keys of the original config that are accepted and have no effect here. */
-const LEGACY_IGNORED_KEYS = ['restbase_req', 'debug', 'compression_level'];
+/**
+ * Keys of the original service's config (wikimedia/mediawiki-services-push-notifications
+ * config*.yaml, and service-template's) that are accepted and have no effect here.
+ */
+const LEGACY_IGNORED_KEYS = ['restbase_req', 'debug', 'compression_level', 'enable_custom_cookie_jar'];
 
 /** Keys service-runner copies into every service's conf. */
 const RUNNER_KEYS = ['worker_id', 'logging', 'metrics', 'num_workers'];
@@ -51,6 +61,7 @@ const configSchema = {
         mediawiki: mediawikiSchema,
         apns: apnsSchema,
         fcm: fcmSchema,
+        providers: providersSchema,
         queueing: queueingSchema,
         delivery: deliverySchema,
         worker_id: { type: 'integer', default: 0 },
@@ -83,6 +94,7 @@ export function loadServiceConfig(conf: unknown, options: LoadOptions = {}): Ser
     }
     // Work on a copy: ajv fills in defaults, and the caller's object stays as it was.
     const raw = structuredClone(conf) as Record<string, unknown>;
+    const presentKeys = new Set(Object.keys(raw));
     for (const key of [...LEGACY_IGNORED_KEYS, ...RUNNER_KEYS]) {
         if (key !== 'worker_id' && key !== 'num_workers') {
             delete raw[key];
@@ -91,7 +103,7 @@ export function loadServiceConfig(conf: unknown, options: LoadOptions = {}): Ser
     if (!validateSchema(raw)) {
         throw toConfigError(validateSchema.errors ?? []);
     }
-    const c = raw as Record<string, unknown> & { max_body_size: number | string; spec: string; num_workers: unknown };
+    const c = raw as Record<string, unknown> & { max_body_size: number | string; spec: string; num_workers: unknown; message_types: unknown; message_type_options: unknown };
 
     const maxBody = typeof c.max_body_size === 'number' ? c.max_body_size : bytes.parse(c.max_body_size);
     if (!maxBody || maxBody < 1) {
@@ -99,6 +111,13 @@ export function loadServiceConfig(conf: unknown, options: LoadOptions = {}): Ser
     }
     c.max_body_size = maxBody;
     c.spec = path.resolve(baseDir, c.spec);
+    const types = c.message_types as (string | { name: string })[];
+    c.message_type_options = Object.fromEntries(types.filter((t): t is { name: string } => typeof t !== 'string')
+        .map(({ name, ...options }) => [name, options]));
+    c.message_types = types.map((t) => (typeof t === 'string' ? t : t.name));
+    if (new Set(c.message_types as string[]).size !== types.length) {
+        throw new ConfigError('message_types', 'names a message type twice');
+    }
     c.num_workers = typeof c.num_workers === 'number' ? c.num_workers : 1;
 
     c.mw_subscription_manager_password = resolveSecret(
@@ -108,9 +127,10 @@ export function loadServiceConfig(conf: unknown, options: LoadOptions = {}): Ser
     delete c.mw_subscription_manager_password_file;
     c.inbound_auth = resolveInboundAuth(c.inbound_auth as Parameters<typeof resolveInboundAuth>[0], env, baseDir);
 
-    const config = c as unknown as ServiceConfig;
-    checkQueueing(config.queueing);
+    const config = c as unknown as ServiceConfig & { providerInstances: unknown; warnings: string[] };
+    c.warnings = checkQueueing(config.queueing);
     checkCrossKeys(config);
+    c.providerInstances = resolveProviderInstances(config, presentKeys, toConfigError);
     return deepFreeze(config);
 }
 
@@ -145,10 +165,12 @@ function resolveSecret(key: string, inline: string | undefined, file: string | u
     return inline ?? (fromEnv ? fromEnv.trim() : undefined);
 }
 
-function toConfigError(errors: NonNullable<typeof validateSchema.errors>): ConfigError {
+/** The first ajv error as a ConfigError naming the key (under `prefix`, for nested validations). */
+function toConfigError(errors: NonNullable<typeof validateSchema.errors>, prefix = ''): ConfigError {
     // Prefer the most specific error: anyOf reports its own summary after the branches.
     const e = errors.find((err) => err.keyword !== 'anyOf') ?? errors[0];
-    const key = e.instancePath.slice(1).replace(/\//g, '.') || 'conf';
+    const path = e.instancePath.slice(1).replace(/\//g, '.');
+    const key = (prefix && path ? `${prefix}.${path}` : prefix || path) || 'conf';
     if (e.keyword === 'additionalProperties') {
         const extra = (e.params as { additionalProperty: string }).additionalProperty;
         return new ConfigError(key === 'conf' ? extra : `${key}.${extra}`, 'unknown key (misspelt?)');

@@ -1,9 +1,10 @@
 import { DeletionGuardConfig } from '../config/sections/delivery';
 import { Logger } from '../logging/logger';
 import { tokenFingerprints } from '../logging/redact';
-import { ServiceMetrics } from '../metrics/service-metrics';
-import { PROVIDER_NAMES, ProviderName } from '../push/push-request';
-import { DeadTokenSink } from './dead-token-sink';
+import { ProviderLabels, ServiceMetrics } from '../metrics/service-metrics';
+import { DeadTokenSink } from '../push/dead-token-sink';
+import { MessageSource } from '../push/message';
+import { ProviderId, ProviderKind } from '../push/provider';
 
 /** The window is kept as this many buckets: cheap to slide, precise to 1/BUCKETS of it. */
 const BUCKETS = 20;
@@ -17,34 +18,45 @@ interface Bucket {
     dead: number;
 }
 
-interface ProviderState {
+interface HeldDeletion {
+    readonly token: string;
+    readonly source: MessageSource;
+}
+
+interface GuardState {
+    readonly config: DeletionGuardConfig;
+    readonly labels: ProviderLabels;
+    readonly bucketMs: number;
     readonly buckets: Bucket[];
     tripped: boolean;
     /** While tripped: since when the window has been healthy (undefined while it is not). */
     healthySince?: number;
-    held: string[];
+    held: HeldDeletion[];
 }
 
+/** What the guard did with dead tokens. */
+export type GuardVerdict = 'passed' | 'held' | 'logged';
+
 /**
- * The mass-deletion guard, between the dispatcher and the MediaWiki cleanup sink.
+ * The mass-deletion guard, between delivery and every dead-token sink (the MediaWiki outbox,
+ * the dead-token memory that makes Matrix reject and MongoosePush answer 410).
  *
  * A wrong APNs environment, or credentials for another Firebase project, make EVERY token
- * look dead, and a deletion cannot be undone. So, per provider, over a sliding window of
- * `windowMs`: when more than `maxDeadRatio` of the tokens that got a definite answer
- * (delivered, dead or config_error; transient failures are not answers) came back dead,
- * AND more than `minDeadTokens` came back dead, the guard TRIPS:
+ * look dead, and a deletion cannot be undone. So, per provider instance, over a sliding
+ * window of `windowMs`: when more than `maxDeadRatio` of the tokens that got a definite
+ * answer (delivered, dead or config_error; transient failures are not answers) came back
+ * dead, AND more than `minDeadTokens` came back dead, the guard TRIPS:
  * - it stops handing deletions on and holds them instead (at most `maxHeldTokens` per
- *   provider; the overflow is counted in deletionGuardOverflow and discarded);
+ *   instance; the overflow is counted in deletionGuardOverflow and discarded);
  * - it logs an error and sets deletion_guard_tripped{provider}=1 and deletions_held_tokens.
  *
  * It CLEARS only after the window has been healthy (condition false, with traffic) for a
  * full `windowMs` — so a storm must first age out of the window, then a whole healthy window
- * must follow. Flapping does not release anything early. On clearing, held deletions are
- * discarded by default (`onClear: 'discard'`), because the period that produced them is
- * exactly the one we do not trust, and a token that is really dead will be reported dead
- * again the next time it is sent to and deleted then; `onClear: 'release'` hands them on.
- * A restart also discards them (they are in memory only), which is what an operator fixing
- * a wrong environment wants.
+ * must follow. On clearing, held deletions are discarded by default (`onClear: 'discard'`),
+ * because the period that produced them is exactly the one we do not trust, and a token that
+ * is really dead will be reported dead again the next time it is sent to; `onClear:
+ * 'release'` hands them on. A restart discards them too: `heldDeletions()` lets the shutdown
+ * report say what was lost.
  *
  * The batch that trips the guard is itself held: answers are recorded before its dead
  * tokens are looked at. Up to `minDeadTokens` deletions can pass before a storm is
@@ -52,43 +64,49 @@ interface ProviderState {
  *
  * `logOnly: true`: nothing is ever handed on; what would be deleted is logged (fingerprints).
  */
-export class DeletionGuard implements DeadTokenSink {
-    private readonly state: Record<ProviderName, ProviderState>;
-    private readonly bucketMs: number;
+export class DeletionGuard {
+    private readonly state = new Map<ProviderId, GuardState>();
 
-    constructor(private readonly config: DeletionGuardConfig, private readonly sink: DeadTokenSink,
-        private readonly logger: Logger,
+    constructor(instances: readonly { id: ProviderId; kind: ProviderKind; deletionGuard: DeletionGuardConfig }[],
+        private readonly sink: DeadTokenSink, private readonly logger: Logger,
         private readonly metrics: Pick<ServiceMetrics, 'deletionGuardTripped' | 'deletionsHeld' | 'deletionGuardOverflow'>,
         private readonly now: () => number = Date.now) {
-        this.bucketMs = Math.max(1, Math.ceil(config.windowMs / BUCKETS));
-        const state = {} as Record<ProviderName, ProviderState>;
-        for (const p of PROVIDER_NAMES) {
-            state[p] = { buckets: [], tripped: false, held: [] };
-            metrics.deletionGuardTripped.set({ provider: p }, 0);
-            metrics.deletionsHeld.set({ provider: p }, 0);
+        for (const p of instances) {
+            const labels = { provider: p.id, kind: p.kind };
+            this.state.set(p.id, {
+                config: p.deletionGuard, labels, buckets: [], tripped: false, held: [],
+                bucketMs: Math.max(1, Math.ceil(p.deletionGuard.windowMs / BUCKETS))
+            });
+            metrics.deletionGuardTripped.set(labels, 0);
+            metrics.deletionsHeld.set(labels, 0);
         }
-        this.state = state;
     }
 
-    isTripped(provider: ProviderName): boolean {
-        return this.state[provider].tripped;
+    isTripped(provider: ProviderId): boolean {
+        return this.stateOf(provider).tripped;
     }
 
-    heldCount(provider: ProviderName): number {
-        return this.state[provider].held.length;
+    heldCount(provider: ProviderId): number {
+        return this.stateOf(provider).held.length;
+    }
+
+    /** Deletions held right now, per instance (for the shutdown report: they are lost at exit). */
+    heldDeletions(): { labels: ProviderLabels; tokens: string[] }[] {
+        return [...this.state.values()].filter((s) => s.held.length > 0)
+            .map((s) => ({ labels: s.labels, tokens: s.held.map((h) => h.token) }));
     }
 
     /**
      * Records one provider call's definite answers (call it for every batch, dryRun too,
      * BEFORE handing on its dead tokens), then re-evaluates the guard.
      */
-    recordAnswers(provider: ProviderName, answered: number, dead: number): void {
+    recordAnswers(provider: ProviderId, answered: number, dead: number): void {
         if (answered <= 0) {
             return;
         }
-        const s = this.state[provider];
+        const s = this.stateOf(provider);
         const now = this.now();
-        const start = now - (now % this.bucketMs);
+        const start = now - (now % s.bucketMs);
         const last = s.buckets[s.buckets.length - 1];
         if (last && last.start === start) {
             last.answered += answered;
@@ -96,36 +114,45 @@ export class DeletionGuard implements DeadTokenSink {
         } else {
             s.buckets.push({ start, answered, dead });
         }
-        this.evaluate(provider, now);
+        this.evaluate(s, now);
     }
 
-    /** DeadTokenSink: hands the tokens on, or holds them, or only logs them. */
-    deadTokens(provider: ProviderName, tokens: readonly string[]): void {
+    /** Hands dead tokens on to the sink, or holds them, or only logs them; says which. */
+    deadTokens(provider: ProviderId, tokens: readonly string[], source: MessageSource): GuardVerdict {
+        const s = this.stateOf(provider);
         if (tokens.length === 0) {
-            return;
+            return s.config.logOnly ? 'logged' : s.tripped ? 'held' : 'passed';
         }
-        if (this.config.logOnly) {
-            this.logWouldDelete(provider, tokens);
-            return;
+        if (s.config.logOnly) {
+            this.logWouldDelete(s, tokens);
+            return 'logged';
         }
-        const s = this.state[provider];
         if (!s.tripped) {
-            this.sink.deadTokens(provider, tokens);
-            return;
+            this.sink.deadTokens(provider, tokens, source);
+            return 'passed';
         }
-        const room = Math.max(0, this.config.maxHeldTokens - s.held.length);
+        const room = Math.max(0, s.config.maxHeldTokens - s.held.length);
         for (let i = 0; i < tokens.length && i < room; i++) {
-            s.held.push(tokens[i]);
+            s.held.push({ token: tokens[i], source });
         }
         if (tokens.length > room) {
-            this.metrics.deletionGuardOverflow.inc({ provider }, tokens.length - room);
+            this.metrics.deletionGuardOverflow.inc(s.labels, tokens.length - room);
         }
-        this.metrics.deletionsHeld.set({ provider }, s.held.length);
+        this.metrics.deletionsHeld.set(s.labels, s.held.length);
+        return 'held';
     }
 
-    private evaluate(provider: ProviderName, now: number): void {
-        const s = this.state[provider];
-        while (s.buckets.length > 0 && s.buckets[0].start + this.bucketMs <= now - this.config.windowMs) {
+    private stateOf(provider: ProviderId): GuardState {
+        const s = this.state.get(provider);
+        if (!s) {
+            throw new Error(`deletion guard: unknown provider ${provider}`);
+        }
+        return s;
+    }
+
+    private evaluate(s: GuardState, now: number): void {
+        const { config } = s;
+        while (s.buckets.length > 0 && s.buckets[0].start + s.bucketMs <= now - config.windowMs) {
             s.buckets.shift();
         }
         let answered = 0;
@@ -134,16 +161,16 @@ export class DeletionGuard implements DeadTokenSink {
             answered += b.answered;
             dead += b.dead;
         }
-        const storm = dead > this.config.minDeadTokens && dead > this.config.maxDeadRatio * answered;
+        const storm = dead > config.minDeadTokens && dead > config.maxDeadRatio * answered;
         if (!s.tripped) {
             if (storm) {
                 s.tripped = true;
                 s.healthySince = undefined;
-                this.metrics.deletionGuardTripped.set({ provider }, 1);
+                this.metrics.deletionGuardTripped.set(s.labels, 1);
                 this.logger.log('error/deletion-guard', {
-                    msg: 'mass-deletion guard tripped: holding subscription deletions (wrong APNs environment or Firebase credentials?)',
-                    provider, dead, answered, windowMs: this.config.windowMs,
-                    maxDeadRatio: this.config.maxDeadRatio, minDeadTokens: this.config.minDeadTokens
+                    msg: 'mass-deletion guard tripped: holding deletions and rejections (wrong APNs environment or credentials?)',
+                    ...s.labels, dead, answered, windowMs: config.windowMs,
+                    maxDeadRatio: config.maxDeadRatio, minDeadTokens: config.minDeadTokens
                 });
             }
             return;
@@ -153,7 +180,7 @@ export class DeletionGuard implements DeadTokenSink {
             return;
         }
         s.healthySince ??= now;
-        if (now - s.healthySince < this.config.windowMs) {
+        if (now - s.healthySince < config.windowMs) {
             return;
         }
         // Healthy for a full window: clear.
@@ -161,25 +188,33 @@ export class DeletionGuard implements DeadTokenSink {
         s.held = [];
         s.tripped = false;
         s.healthySince = undefined;
-        this.metrics.deletionGuardTripped.set({ provider }, 0);
-        this.metrics.deletionsHeld.set({ provider }, 0);
-        const release = this.config.onClear === 'release';
+        this.metrics.deletionGuardTripped.set(s.labels, 0);
+        this.metrics.deletionsHeld.set(s.labels, 0);
+        const release = config.onClear === 'release';
         this.logger.log('warn/deletion-guard', {
             msg: release ? 'mass-deletion guard cleared: releasing held deletions' :
                 'mass-deletion guard cleared: discarding held deletions (really dead tokens will be reported again)',
-            provider, held: held.length
+            ...s.labels, held: held.length
         });
         if (release && held.length > 0) {
-            this.sink.deadTokens(provider, held);
+            const bySource = new Map<MessageSource, string[]>();
+            for (const h of held) {
+                const list = bySource.get(h.source) ?? [];
+                list.push(h.token);
+                bySource.set(h.source, list);
+            }
+            for (const [source, tokens] of bySource) {
+                this.sink.deadTokens(s.labels.provider, tokens, source);
+            }
         }
     }
 
-    private logWouldDelete(provider: ProviderName, tokens: readonly string[]): void {
+    private logWouldDelete(s: GuardState, tokens: readonly string[]): void {
         for (let i = 0; i < tokens.length; i += FINGERPRINTS_PER_LINE) {
             const part = tokens.slice(i, i + FINGERPRINTS_PER_LINE);
             this.logger.log('info/deletion-guard', {
-                msg: 'logOnly: would delete subscriptions', provider,
-                tripped: this.state[provider].tripped, count: part.length, tokens: tokenFingerprints(part, part.length)
+                msg: 'logOnly: would delete subscriptions', ...s.labels,
+                tripped: s.tripped, count: part.length, tokens: tokenFingerprints(part, part.length)
             });
         }
     }

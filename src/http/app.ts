@@ -3,75 +3,157 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { performance } from 'node:perf_hooks';
 import { HttpConfig } from '../config/sections/http';
 import { OperationsConfig } from '../config/sections/operations';
-import { Lifecycle } from '../lifecycle/readiness';
 import { Logger } from '../logging/logger';
 import { ServiceMetrics } from '../metrics/service-metrics';
-import { MessageQueue } from '../queue/message-queue';
 import { ApiSpec } from './api-spec';
-import { inboundAuth } from './inbound-auth';
-import { clientProblem, HttpProblem, sendProblem } from './problem';
-import { inboundRateLimit } from './rate-limit';
-import { securityHeaderList, securityHeaders } from './security-headers';
-import { healthRouter } from './routes/health';
-import { infoRouter, ServiceInfo } from './routes/info';
-import { messageEndpoint, messageRouter, rejectionReason } from './routes/message';
-import { PROVIDER_NAMES, ProviderName } from '../push/push-request';
+import { FrontDoor, FrontDoorRoute, RouteParams } from './front-door';
 import { bearerCheck } from './inbound-auth';
+import { clientProblem, HttpProblem, sendProblem } from './problem';
+import { rateLimitCheck } from './rate-limit';
+import { securityHeaderList, securityHeaders } from './security-headers';
+import { healthRouter, HealthSource } from './routes/health';
+import { infoRouter, ServiceInfo } from './routes/info';
 import { rootRouter } from './routes/root';
 
 export interface AppDeps {
-    readonly config: HttpConfig & Pick<OperationsConfig, 'express_rate_limiter' | 'inbound_auth'> &
-        { readonly queueing: { readonly verbose: boolean } };
+    readonly config: HttpConfig & Pick<OperationsConfig, 'express_rate_limiter' | 'inbound_auth'>;
     readonly spec: ApiSpec;
-    readonly queue: MessageQueue;
-    readonly lifecycle: Lifecycle;
+    readonly frontDoors: readonly FrontDoor[];
+    readonly health: HealthSource;
     readonly metrics: ServiceMetrics;
     readonly logger: Logger;
     readonly info: ServiceInfo;
 }
 
+interface RouteEntry {
+    readonly door: FrontDoor;
+    readonly path: string;
+    readonly byMethod: Map<string, FrontDoorRoute>;
+}
+
+interface TemplateEntry extends RouteEntry {
+    readonly regex: RegExp;
+    readonly names: readonly string[];
+}
+
 /**
- * Builds the HTTP request listener: express for every route, plus a hot path for Echo's
- * POST /v1/message/{fcm,apns} that skips express's router and body-parser (the single
- * biggest cost per request; see json-body.ts) and runs the same steps itself: security
- * headers, request metrics, bearer auth, then the same endpoint function express would call.
- * With the inbound rate limiter configured, the message routes go through express, since
- * express-rate-limit is express middleware. Everything per-request is prepared here, once.
+ * Builds the HTTP request listener. Every front-door route (the API proper: Echo's
+ * /v1/message/*, and the other front doors' routes) is served by one node:http path, the
+ * same whatever is configured: security headers, request metrics, rate limit, bearer check,
+ * handler. Paths match exactly and case-sensitively: `/v1/message/fcm/` and
+ * `/V1/Message/FCM` are 404s, never a second door to the same endpoint. express serves the
+ * rest (health, info, the spec and its Swagger UI) and the generic 404/405.
  */
 export function createRequestListener(deps: AppDeps): RequestListener {
-    const { config, spec, metrics, logger } = deps;
-    const endpoint = messageEndpoint({
-        spec, queue: deps.queue, metrics, logger, maxBodySize: config.max_body_size, verbose: config.queueing.verbose
-    });
-    const app = createExpressApp(deps, endpoint);
-    if (config.express_rate_limiter) {
-        return app;
-    }
+    const { config, metrics, logger } = deps;
+    const app = createExpressApp(deps);
     const headers = securityHeaderList(config.cors, config.csp);
     const auth = config.inbound_auth.secrets.length > 0 ? bearerCheck(config.inbound_auth.secrets) : undefined;
-    const routes = new Map<string, ProviderName>(PROVIDER_NAMES.map((p) => [`/v1/message/${p}`, p]));
+    const limit = config.express_rate_limiter ? rateLimitCheck(config.express_rate_limiter, config.trust_proxy) : undefined;
+
+    const exact = new Map<string, RouteEntry>();
+    const templated: TemplateEntry[] = [];
+    for (const door of deps.frontDoors) {
+        for (const route of door.routes) {
+            const isTemplate = route.path.includes('{');
+            let entry: RouteEntry | undefined = isTemplate ? templated.find((t) => t.path === route.path) : exact.get(route.path);
+            if (!entry) {
+                if (isTemplate) {
+                    const names: string[] = [];
+                    const source = route.path.split(/(\{[^}]+\})/).map((part) => {
+                        const m = /^\{([^}]+)\}$/.exec(part);
+                        if (m) {
+                            names.push(m[1]);
+                            return '([^/]+)';
+                        }
+                        return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+                    }).join('');
+                    const t: TemplateEntry = { door, path: route.path, byMethod: new Map(), regex: new RegExp(`^${source}$`), names };
+                    templated.push(t);
+                    entry = t;
+                } else {
+                    entry = { door, path: route.path, byMethod: new Map() };
+                    exact.set(route.path, entry);
+                }
+            }
+            entry.byMethod.set(route.method, route);
+        }
+    }
+    const prefixed = deps.frontDoors.filter((d) => d.prefix !== undefined);
+
+    const run = (door: FrontDoor, route: FrontDoorRoute, req: IncomingMessage, res: ServerResponse, params: RouteParams): void => {
+        const refused = (route.rateLimited ? limit?.(req) : undefined) ?? (route.auth ? auth?.(req) : undefined);
+        if (refused) {
+            metrics.requestsRejected.inc({ reason: refused.status === 429 ? 'rate_limited' : 'unauthorized' });
+            door.reject(req, res, refused);
+            return;
+        }
+        try {
+            route.handle(req, res, params);
+        } catch (e) {
+            logger.log('error/http', e instanceof Error ? e : { msg: 'non-error thrown', err: String(e) });
+            if (!res.headersSent) {
+                door.reject(req, res, new HttpProblem(500, 'Internal error; it has been logged.'));
+            }
+        }
+    };
 
     return (req: IncomingMessage, res: ServerResponse): void => {
         const url = req.url ?? '';
         const q = url.indexOf('?');
         const path = q < 0 ? url : url.slice(0, q);
-        const provider = req.method === 'POST' ? routes.get(path) : undefined;
-        if (provider === undefined) {
+        let entry: RouteEntry | undefined = exact.get(path);
+        let params: RouteParams = NO_PARAMS;
+        if (!entry) {
+            for (const t of templated) {
+                const m = t.regex.exec(path);
+                if (m) {
+                    entry = t;
+                    params = Object.fromEntries(t.names.map((n, i) => [n, safeDecode(m[i + 1])]));
+                    break;
+                }
+            }
+        }
+        const door = entry?.door ?? prefixed.find((d) => path.startsWith(d.prefix!));
+        if (!door) {
             app(req, res);
             return;
         }
         for (const [name, value] of headers) {
             res.setHeader(name, value);
         }
-        countRequest(metrics, path, res);
-        const denied = auth?.(req);
-        if (denied) {
-            metrics.requestsRejected.inc({ reason: 'unauthorized' });
-            sendProblem(req, res, denied);
+        countRequest(metrics, entry?.path ?? 'other', res);
+        const method = req.method ?? 'GET';
+        const route = entry?.byMethod.get(method) ?? (method === 'HEAD' ? entry?.byMethod.get('GET') : undefined);
+        if (route) {
+            run(door, route, req, res, params);
             return;
         }
-        endpoint(req, res, provider);
+        if (!entry) {
+            door.reject(req, res, new HttpProblem(404, 'No such route'));
+            return;
+        }
+        const allowed = [...entry.byMethod.keys()];
+        if (method === 'OPTIONS' && config.cors !== false) {
+            res.setHeader('access-control-allow-methods', allowed.join(', '));
+            res.setHeader('access-control-max-age', '600');
+            res.setHeader('allow', [...allowed, 'OPTIONS'].join(', '));
+            res.writeHead(204).end();
+            return;
+        }
+        door.reject(req, res, new HttpProblem(405, `${method} is not allowed here; use ${allowed.join(', ')}`,
+            { headers: { Allow: allowed.join(', ') } }));
     };
+}
+
+const NO_PARAMS: RouteParams = Object.freeze({});
+
+function safeDecode(s: string): string {
+    try {
+        return decodeURIComponent(s);
+    } catch {
+        return s;
+    }
 }
 
 /** Counts an answer by route (a spec path or 'other', never the raw URL) and status. */
@@ -83,47 +165,46 @@ function countRequest(metrics: ServiceMetrics, route: string, res: ServerRespons
     });
 }
 
-function createExpressApp(deps: AppDeps, endpoint: ReturnType<typeof messageEndpoint>): express.Express {
+function createExpressApp(deps: AppDeps): express.Express {
     const { config, spec, metrics, logger } = deps;
     const app = express();
     app.disable('x-powered-by');
     app.disable('etag');
+    // One behaviour for paths everywhere: exact and case-sensitive (see createRequestListener).
+    app.set('case sensitive routing', true);
+    app.set('strict routing', true);
     app.set('trust proxy', config.trust_proxy);
 
     app.use(securityHeaders(config.cors, config.csp));
-    app.use(requestMetrics(spec, metrics));
+    app.use((req: Request, res: Response, next: NextFunction) => {
+        countRequest(metrics, spec.methodsByPath.has(req.path) ? req.path : 'other', res);
+        next();
+    });
     if (config.cors !== false) {
         app.use(corsPreflight(spec));
     }
-
-    app.use(healthRouter(deps.lifecycle, deps.queue));
-    // The API proper (/v1/*): rate limit first, so that guessing secrets is rate limited too;
-    // then authentication, before any body is read. Each is mounted only when configured,
-    // so that the accept path pays nothing for them in dev. Health, info and spec stay open.
-    if (config.express_rate_limiter) {
-        app.use('/v1', inboundRateLimit(config.express_rate_limiter, logger, metrics));
-    }
-    if (config.inbound_auth.secrets.length > 0) {
-        app.use('/v1', inboundAuth(config.inbound_auth.secrets));
-    }
-    app.use(messageRouter(endpoint));
+    app.use(healthRouter(deps.health));
     app.use(infoRouter(deps.info));
     app.use(rootRouter(spec));
-
     app.use(notFoundOrWrongMethod(spec));
-    app.use(errorHandler(logger, metrics));
+    app.use((err: unknown, req: Request, res: Response, next: NextFunction): void => {
+        if (res.headersSent) {
+            next(err);
+            return;
+        }
+        const problem = clientProblem(err);
+        if (problem) {
+            sendProblem(req, res, problem);
+            return;
+        }
+        logger.log('error/http', err instanceof Error ? err : { msg: 'non-error thrown', err: String(err) });
+        sendProblem(req, res, new HttpProblem(500, 'Internal error; it has been logged.'));
+    });
     return app;
 }
 
-function requestMetrics(spec: ApiSpec, metrics: ServiceMetrics) {
-    return (req: Request, res: Response, next: NextFunction): void => {
-        countRequest(metrics, spec.methodsByPath.has(req.path) ? req.path : 'other', res);
-        next();
-    };
-}
-
 /**
- * With `cors` configured, a browser asks OPTIONS before a cross-origin POST; answer it for
+ * With `cors` configured, a browser asks OPTIONS before a cross-origin request; answer it for
  * the spec's paths (204 with the methods allowed) instead of the 405 it would otherwise get.
  */
 function corsPreflight(spec: ApiSpec) {
@@ -149,24 +230,5 @@ function notFoundOrWrongMethod(spec: ApiSpec) {
             return;
         }
         next(new HttpProblem(404, 'No such route'));
-    };
-}
-
-function errorHandler(logger: Logger, metrics: ServiceMetrics) {
-    return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
-        if (res.headersSent) {
-            next(err);
-            return;
-        }
-        const problem = clientProblem(err);
-        if (problem) {
-            if (req.path.startsWith('/v1/')) {
-                metrics.requestsRejected.inc({ reason: rejectionReason(problem) });
-            }
-            sendProblem(req, res, problem);
-            return;
-        }
-        logger.log('error/http', err instanceof Error ? err : { msg: 'non-error thrown', err: String(err) });
-        sendProblem(req, res, new HttpProblem(500, 'Internal error; it has been logged.'));
     };
 }

@@ -1,17 +1,22 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Delivery } from '../delivery/delivery';
 import { Logger } from '../logging/logger';
+import { tokenFingerprints } from '../logging/redact';
 import { ServiceMetrics } from '../metrics/service-metrics';
-import { PushProvider } from '../providers/push-provider';
-import { MessageQueue } from '../queue/message-queue';
 import { SubscriptionCleanup } from '../mediawiki/subscription-cleanup';
+import { drainSchedulers, DrainingScheduler } from '../scheduling/drain';
+import { TokenLedger } from '../scheduling/token-ledger';
 import { Lifecycle } from './readiness';
 
 export interface ShutdownParts {
     readonly lifecycle: Lifecycle;
     readonly server: Server;
-    readonly queue: MessageQueue;
+    readonly schedulers: readonly DrainingScheduler[];
+    readonly ledger: TokenLedger;
+    readonly delivery: Delivery;
     readonly cleanup: SubscriptionCleanup;
-    readonly providers: readonly PushProvider[];
+    /** Other things to close last (the dead-token memory's timers, ...). */
+    readonly closeLast?: () => Promise<void>;
     readonly logger: Logger;
     readonly metrics: ServiceMetrics;
 }
@@ -23,42 +28,68 @@ export interface ShutdownParts {
  */
 const DELIVERY_SHARE = 0.7;
 
+/** What the drain reports at the end (also logged). */
+export interface ShutdownReport {
+    /** Tokens unfinished at the delivery deadline, by provider instance. */
+    readonly undelivered: Readonly<Record<string, number>>;
+    /** Dead-token deletions not done: held by the mass-deletion guard, or still in the outbox. */
+    readonly deletionsHeld: number;
+    readonly deletionsPending: number;
+}
+
 /**
  * Drains the service within `timeoutMs`, in the order that loses nothing:
- * readiness 503 → stop accepting (in-flight requests finish) → flush the queue at once and
- * deliver, with due retries → MediaWiki deletions → close provider connections.
- * Whatever is still undelivered at the deadline is counted and logged by provider.
+ * readiness 503 → stop accepting (in-flight requests finish) → every scheduler sends at once
+ * what it holds, with due retries → MediaWiki deletions → close provider connections.
+ * The account is per token: whatever is unfinished at the deadline is counted
+ * (shutdown_undelivered_total, tokens_finished_total{result="shutdown"}) and logged by
+ * provider; deletions the mass-deletion guard still holds, and deletions the outbox could not
+ * send, are lost with the process: counted (shutdown_deletions_lost_total) and logged with
+ * their fingerprints.
  */
-export async function drainService(parts: ShutdownParts, timeoutMs: number): Promise<void> {
-    const { lifecycle, server, queue, cleanup, logger, metrics } = parts;
+export async function drainService(parts: ShutdownParts, timeoutMs: number): Promise<ShutdownReport> {
+    const { lifecycle, server, ledger, delivery, cleanup, logger, metrics } = parts;
     const start = Date.now();
     const deadline = start + timeoutMs;
     lifecycle.draining();
-    logger.log('info/shutdown', { msg: 'draining: readiness is 503, no new requests', queued: queue.size });
+    logger.log('info/shutdown', { msg: 'draining: readiness is 503, no new requests', queued: ledger.size });
 
     await closeServer(server, deadline);
 
-    const report = await queue.drain(start + timeoutMs * DELIVERY_SHARE);
-    let undelivered = 0;
-    for (const [provider, count] of Object.entries(report.undelivered)) {
+    const { undelivered } = await drainSchedulers(parts.schedulers, ledger, start + timeoutMs * DELIVERY_SHARE);
+    let undeliveredTotal = 0;
+    for (const [provider, count] of Object.entries(undelivered)) {
         if (count > 0) {
-            undelivered += count;
-            metrics.shutdownUndelivered.inc({ provider }, count);
-            logger.log('error/shutdown', { msg: 'tokens undelivered at the shutdown deadline', provider, count });
+            undeliveredTotal += count;
+            const labels = delivery.labels(provider);
+            metrics.shutdownUndelivered.inc(labels, count);
+            metrics.finished.inc({ ...labels, result: 'shutdown' }, count);
+            logger.log('error/shutdown', { msg: 'tokens undelivered at the shutdown deadline', ...labels, count });
         }
     }
 
     // Leave a little time to close connections cleanly before the deadline.
     const { pending } = await cleanup.drain(deadline - Math.min(1000, timeoutMs * 0.05));
     if (pending > 0) {
+        metrics.shutdownDeletionsLost.inc({ provider: 'all', kind: 'all', where: 'outbox' }, pending);
         logger.log('error/shutdown', { msg: 'subscription deletions not sent at the shutdown deadline', count: pending });
+    }
+    let held = 0;
+    for (const h of delivery.guard.heldDeletions()) {
+        held += h.tokens.length;
+        metrics.shutdownDeletionsLost.inc({ ...h.labels, where: 'guard' }, h.tokens.length);
+        logger.log('error/shutdown', {
+            msg: 'deletions held by the mass-deletion guard are lost at exit (really dead tokens will be reported dead again)',
+            ...h.labels, count: h.tokens.length, tokens: tokenFingerprints(h.tokens, 20)
+        });
     }
     // Closing is bounded by each client's own timeout (apns.shutdownTimeoutMs may exceed what
     // is left); the process must still exit within shutdown_timeout, so stop waiting at the deadline.
-    await untilDeadline(Promise.allSettled([...parts.providers.map((p) => p.close()), cleanup.close()]), deadline);
+    await untilDeadline(Promise.allSettled([delivery.close(), cleanup.close(), parts.closeLast?.()]), deadline);
     logger.log('info/shutdown', {
-        msg: 'stopped', undelivered, deletionsPending: pending, tookMs: Date.now() - start
+        msg: 'stopped', undelivered: undeliveredTotal, deletionsHeld: held, deletionsPending: pending, tookMs: Date.now() - start
     });
+    return { undelivered, deletionsHeld: held, deletionsPending: pending };
 }
 
 /** How often connections that went idle during the drain are closed. */

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { OutboxConfig } from '../config/sections/mediawiki';
-import type { DeadTokenSink } from '../delivery/dead-token-sink';
+import type { DeadTokenSink } from '../push/dead-token-sink';
 import type { Logger } from '../logging/logger';
 import { tokenFingerprints } from '../logging/redact';
 import type { ServiceMetrics } from '../metrics/service-metrics';
-import type { ProviderName } from '../push/push-request';
+import type { ProviderId as ProviderName } from '../push/provider';
 import { backoffDelayMs } from '../util/backoff';
 import { Clock, systemClock } from '../util/clock';
 import { MwApiError, MwError, SESSION_ERROR_CODES } from './errors';

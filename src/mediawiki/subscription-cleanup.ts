@@ -1,9 +1,9 @@
 import type { ServiceConfig } from '../config/service-config';
-import type { DeadTokenSink } from '../delivery/dead-token-sink';
+import type { DeadTokenSink } from '../push/dead-token-sink';
 import type { Logger } from '../logging/logger';
 import { tokenFingerprints } from '../logging/redact';
 import type { ServiceMetrics } from '../metrics/service-metrics';
-import type { ProviderName } from '../push/push-request';
+import type { ProviderId as ProviderName } from '../push/provider';
 import { ActionApiClient } from './action-api-client';
 import type { Clock } from '../util/clock';
 import { DeletionOutbox } from './deletion-outbox';

@@ -2,7 +2,7 @@ import { MetricFactory, RunnerMetric } from './metric-factory';
 
 /**
  * Every metric the service exports, created once at start-up. Times are in seconds.
- * The README's metrics table and the Grafana dashboard are checked against METRIC_NAMES.
+ * The README's metrics table and the Grafana dashboard are checked against these names (test/docs, test/deploy).
  */
 export const PREFIX = 'push_notifications_';
 
@@ -52,6 +52,9 @@ function def<N extends string>(factory: MetricFactory, type: 'Counter' | 'Gauge'
     return new LabelledMetric(metric, labels);
 }
 
+/** Labels of every metric about one provider instance. */
+const P = ['provider', 'kind'] as const;
+
 export function createServiceMetrics(f: MetricFactory) {
     return {
         // HTTP front end
@@ -60,33 +63,46 @@ export function createServiceMetrics(f: MetricFactory) {
         httpDuration: def(f, 'Histogram', 'http_request_duration_seconds',
             'Time to answer an HTTP request', ['route'] as const, LATENCY_BUCKETS),
         tokensAccepted: def(f, 'Counter', 'tokens_accepted_total',
-            'Device tokens accepted into the queue', ['provider'] as const),
+            'Device tokens accepted (answered 2xx): each one later finishes exactly once in tokens_finished_total',
+            [...P, 'source'] as const),
         requestsRejected: def(f, 'Counter', 'requests_rejected_total',
             'Message requests refused, by reason: invalid, too_large, unsupported_media_type, unauthorized, rate_limited, queue_full, draining',
             ['reason'] as const),
 
-        // Queue
+        // Scheduling (privacy queue and immediate sender)
         queueSize: def(f, 'Gauge', 'queue_tokens',
-            'Tokens held in the batching queue (new and retries)', ['provider'] as const),
+            'Tokens held by the schedulers (waiting, in flight or waiting for a retry)', P),
         queueWait: def(f, 'Histogram', 'queue_wait_seconds',
-            'Time from acceptance (or retry scheduling) to the provider call', ['provider'] as const, WAIT_BUCKETS),
+            'Time from acceptance (or retry scheduling) to the provider call', P, WAIT_BUCKETS),
         batchSize: def(f, 'Histogram', 'batch_size_tokens',
-            'Tokens per provider call', ['provider'] as const, BATCH_BUCKETS),
+            'Tokens per provider call', P, BATCH_BUCKETS),
 
         // Delivery
-        messages: def(f, 'Counter', 'messages_total',
-            'Per-token delivery results: delivered, dead, config_error, retried, gave_up',
-            ['provider', 'outcome', 'reason'] as const),
+        answers: def(f, 'Counter', 'provider_answers_total',
+            'What providers answered, once per token and attempt: delivered, dead, config_error, transient ' +
+            '(reason invalid_token/invalid_subscription: our own syntax check, never sent)',
+            [...P, 'outcome', 'reason'] as const),
+        finished: def(f, 'Counter', 'tokens_finished_total',
+            'What finally became of each accepted token, once per token: delivered, dead, gave_up, duplicate, shutdown',
+            [...P, 'result'] as const),
+        retries: def(f, 'Counter', 'retries_total',
+            'Tokens scheduled for another attempt, by the reason of the failed one', [...P, 'reason'] as const),
         providerDuration: def(f, 'Histogram', 'provider_request_duration_seconds',
-            'Time of one provider call (one batch)', ['provider'] as const, LATENCY_BUCKETS),
+            'Time of one provider call (one batch)', P, LATENCY_BUCKETS),
         deliveriesInFlight: def(f, 'Gauge', 'deliveries_in_flight',
-            'Provider calls in progress', ['provider'] as const),
+            'Provider calls in progress', P),
+        callTimeouts: def(f, 'Counter', 'provider_call_timeouts_total',
+            'Provider calls that hit their deadline (their unanswered tokens are retried)', P),
+        providerStalled: def(f, 'Gauge', 'provider_stalled',
+            '1 while every recent call of a provider has hit its deadline (stuck egress: proxy, network)', P),
         deletionGuardTripped: def(f, 'Gauge', 'deletion_guard_tripped',
-            '1 while the mass-deletion guard holds deletions for a provider', ['provider'] as const),
+            '1 while the mass-deletion guard holds deletions for a provider', P),
         deletionsHeld: def(f, 'Gauge', 'deletions_held_tokens',
-            'Dead tokens held back by the mass-deletion guard', ['provider'] as const),
+            'Dead tokens held back by the mass-deletion guard', P),
         deletionGuardOverflow: def(f, 'Counter', 'deletion_guard_overflow_total',
-            'Dead tokens discarded because the mass-deletion guard already held its maximum', ['provider'] as const),
+            'Dead tokens discarded because the mass-deletion guard already held its maximum', P),
+        deadTokenMemory: def(f, 'Gauge', 'dead_token_memory_entries',
+            'Dead tokens remembered for the Matrix and MongoosePush front doors', [] as const),
 
         // MediaWiki cleanup
         mwDeletions: def(f, 'Counter', 'mediawiki_deletions_total',
@@ -101,8 +117,17 @@ export function createServiceMetrics(f: MetricFactory) {
 
         // Lifecycle
         shutdownUndelivered: def(f, 'Counter', 'shutdown_undelivered_total',
-            'Tokens still undelivered when the shutdown deadline passed', ['provider'] as const)
+            'Tokens still undelivered when the shutdown deadline passed', P),
+        shutdownDeletionsLost: def(f, 'Counter', 'shutdown_deletions_lost_total',
+            'Dead-token deletions not done at exit: held by the mass-deletion guard, or still in the outbox',
+            ['provider', 'kind', 'where'] as const)
     };
 }
 
 export type ServiceMetrics = ReturnType<typeof createServiceMetrics>;
+
+/** The label values of one provider instance. */
+export interface ProviderLabels {
+    readonly provider: string;
+    readonly kind: string;
+}

@@ -44,6 +44,11 @@ export interface TokenResult {
     readonly retryAfterMs?: number;
     /** For config errors: what the provider said, for the one error line (never a token). */
     readonly detail?: string;
+    /**
+     * True when no answer came from the push service at all (timeout, connection refused or
+     * reset, proxy failure): the delivery layer's stuck-egress signal counts these.
+     */
+    readonly unanswered?: boolean;
 }
 
 /**

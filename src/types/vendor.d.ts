@@ -14,3 +14,13 @@ declare module 'service-runner' {
     }
     export = ServiceRunner;
 }
+
+declare module 'proxy-addr' {
+    import type { IncomingMessage } from 'node:http';
+    type Trust = (addr: string, i: number) => boolean;
+    function proxyaddr(req: IncomingMessage, trust: Trust): string;
+    namespace proxyaddr {
+        function compile(val: string | string[]): Trust;
+    }
+    export = proxyaddr;
+}

@@ -4,7 +4,7 @@ import { DeletionGuard } from '../../src/delivery/deletion-guard';
 import { ServiceMetrics } from '../../src/metrics/service-metrics';
 import { metricValue } from '../helpers/metrics';
 import { TestLogger } from '../helpers/test-logger';
-import { deliveryConfig, RecordingSink, testMetrics, tokens } from './fixtures';
+import { deliveryConfig, RecordingSink, testMetrics, tokens } from '../helpers/queue-testbed';
 
 const TRIPPED = 'push_notifications_deletion_guard_tripped';
 const HELD = 'push_notifications_deletions_held_tokens';
@@ -25,14 +25,15 @@ describe('DeletionGuard', () => {
 
     function guard(o: Partial<DeliveryConfig['deletionGuard']> = {}): DeletionGuard {
         const cfg = deliveryConfig({ deletionGuard: { windowMs: 60000, maxDeadRatio: 0.5, minDeadTokens: 10, ...o } }).deletionGuard;
-        return new DeletionGuard(cfg, sink, logger, metrics, () => now);
+        return new DeletionGuard([{ id: 'apns', kind: 'apns', deletionGuard: cfg }, { id: 'fcm', kind: 'fcm', deletionGuard: cfg }],
+            sink, logger, metrics, () => now);
     }
 
     /** One provider call: `answered` definite answers, of which the first `dead` are dead. */
     function call(g: DeletionGuard, answered: number, dead: number, prefix = 'd'): string[] {
         const deadTokens = tokens(`${prefix}${now}`, dead);
         g.recordAnswers('apns', answered, dead);
-        g.deadTokens('apns', deadTokens);
+        g.deadTokens('apns', deadTokens, 'echo');
         return deadTokens;
     }
 
@@ -76,8 +77,8 @@ describe('DeletionGuard', () => {
         const g = guard();
         call(g, 50, 50);
         g.recordAnswers('fcm', 10, 1);
-        g.deadTokens('fcm', ['f1']);
-        assert.deepEqual(sink.received, [{ provider: 'fcm', tokens: ['f1'] }]);
+        g.deadTokens('fcm', ['f1'], 'echo');
+        assert.deepEqual(sink.received, [{ provider: 'fcm', tokens: ['f1'], source: 'echo' }]);
     });
 
     it('clears only after a full healthy window, then discards what it held (default)', async () => {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { metricValue } from '../helpers/metrics';
 import { TestLogger } from '../helpers/test-logger';
-import { deliveryConfig, newQueueTestbed, QueueTestbed, queueingConfig, RecordingSink, req, ScriptedProvider, tokens } from './fixtures';
+import { deliveryConfig, newQueueTestbed, QueueTestbed, queueingConfig, RecordingSink, req, ScriptedProvider, tokens } from '../helpers/queue-testbed';
 
-const MESSAGES = 'push_notifications_messages_total';
+const ANSWERS = 'push_notifications_provider_answers_total';
+const FINISHED = 'push_notifications_tokens_finished_total';
+const RETRIES = 'push_notifications_retries_total';
 
 
 describe('delivery outcomes through the queue', () => {
@@ -23,9 +25,9 @@ describe('delivery outcomes through the queue', () => {
     /** Send times (ms since start) of each call. */
     function callTimes(p: ScriptedProvider, start: number, into: number[]): void {
         const orig = p.send.bind(p);
-        p.send = (b) => {
+        p.send = (b, on) => {
             into.push(Date.now() - start);
-            return orig(b);
+            return orig(b, on);
         };
     }
 
@@ -35,9 +37,9 @@ describe('delivery outcomes through the queue', () => {
         q.enqueue(req('apns', ['dead-1', 'ok-1', 'dead-2', 'dead-1']));
         await clock.tickAsync(1000);
         await clock.runAllAsync();
-        assert.deepEqual(sink.received, [{ provider: 'apns', tokens: ['dead-1', 'dead-2'] }]);
-        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'dead', reason: 'Unregistered' }), 2);
-        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'delivered' }), 1);
+        assert.deepEqual(sink.received, [{ provider: 'apns', tokens: ['dead-1', 'dead-2'], source: 'echo' }]);
+        assert.equal(await metricValue(ANSWERS, { provider: 'apns', outcome: 'dead', reason: 'Unregistered' }), 2);
+        assert.equal(await metricValue(ANSWERS, { provider: 'apns', outcome: 'delivered' }), 1);
         assert.equal(q.size, 0);
     });
 
@@ -50,24 +52,22 @@ describe('delivery outcomes through the queue', () => {
         assert.equal(fcm.calls.length, 1);
         assert.equal(fcm.calls[0].dryRun, true);
         assert.deepEqual(sink.received, []);
-        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'dead' }), 2);
+        assert.equal(await metricValue(ANSWERS, { provider: 'fcm', outcome: 'dead' }), 2);
     });
 
-    it('logs config_error at error level with fingerprints only, never deletes, gives up (default: no retry)', async () => {
+    it('counts config_error once, never deletes, gives up (default: no retry), and logs nothing itself (the provider logs it once)', async () => {
         const q = makeQueue();
-        const secret = 'abcdefSECRETTOKENVALUE0123456789';
         apns.script = () => ({ outcome: 'config_error', reason: 'BadTopic' });
-        q.enqueue(req('apns', [secret]));
+        q.enqueue(req('apns', ['abcdefSECRETTOKENVALUE0123456789']));
         await clock.tickAsync(1000);
         await clock.runAllAsync();
         assert.equal(apns.calls.length, 1);
         assert.deepEqual(sink.received, []);
-        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'config_error', reason: 'BadTopic' }), 1);
-        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'gave_up', reason: 'BadTopic' }), 1);
-        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'retried' }), 0);
-        assert.ok(logger.at('error').some((e) => JSON.stringify(e.entry).includes('BadTopic')));
-        assert.ok(!logger.text().includes(secret), 'full token logged');
-        assert.ok(logger.text().includes('abcdef…'), 'fingerprint logged');
+        assert.equal(await metricValue(ANSWERS, { provider: 'apns', outcome: 'config_error', reason: 'BadTopic' }), 1);
+        assert.equal(await metricValue(FINISHED, { provider: 'apns', result: 'gave_up' }), 1);
+        assert.equal(await metricValue(RETRIES, { provider: 'apns' }), 0);
+        assert.deepEqual(logger.at('error'), [], 'one event, one error line: the provider\'s');
+        assert.deepEqual(logger.at('warn'), []);
         assert.equal(q.size, 0);
     });
 
@@ -77,8 +77,8 @@ describe('delivery outcomes through the queue', () => {
         q.enqueue(req('fcm', ['a']));
         await clock.runAllAsync();
         assert.equal(fcm.calls.length, 3);
-        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'retried' }), 2);
-        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'gave_up' }), 1);
+        assert.equal(await metricValue(RETRIES, { provider: 'fcm' }), 2);
+        assert.equal(await metricValue(FINISHED, { provider: 'fcm', result: 'gave_up' }), 1);
         assert.deepEqual(sink.received, []);
     });
 
@@ -97,8 +97,8 @@ describe('delivery outcomes through the queue', () => {
         await clock.tickAsync(5000);
         assert.deepEqual(fcm.calls.map((b) => [...b.tokens].sort()), [['x', 'y'], ['x', 'z']]);
         assert.deepEqual(times, [1000, 2000]);
-        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'retried', reason: 'messaging/internal-error' }), 1);
-        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'delivered' }), 3);
+        assert.equal(await metricValue(RETRIES, { provider: 'fcm', reason: 'messaging/internal-error' }), 1);
+        assert.equal(await metricValue(ANSWERS, { provider: 'fcm', outcome: 'delivered' }), 3);
         assert.equal(q.size, 0);
     });
 
@@ -116,8 +116,8 @@ describe('delivery outcomes through the queue', () => {
         // Backoff ceiling 1000 * 2^(n-1), full jitter at 0.999999 -> ceiling - 1; plus the flush
         // timer (0 ms, which Node and fake-timers run after 1 ms).
         assert.deepEqual(gaps, [1000, 2000, 4000, 8000]);
-        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'retried' }), 4);
-        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'gave_up', reason: 'ServiceUnavailable' }), 1);
+        assert.equal(await metricValue(RETRIES, { provider: 'apns' }), 4);
+        assert.equal(await metricValue(FINISHED, { provider: 'apns', result: 'gave_up' }), 1);
         assert.ok(logger.at('warn').some((e) => JSON.stringify(e.entry).includes('max_attempts')));
         assert.equal(q.size, 0);
     });
@@ -143,7 +143,7 @@ describe('delivery outcomes through the queue', () => {
         await clock.runAllAsync();
         // Sent at 0, 4000, 8000; a retry at 12000 would be older than 10 s.
         assert.equal(fcm.calls.length, 3);
-        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'gave_up', reason: 'messaging/message-rate-exceeded' }), 1);
+        assert.equal(await metricValue(FINISHED, { provider: 'fcm', result: 'gave_up' }), 1);
         assert.ok(logger.at('warn').some((e) => JSON.stringify(e.entry).includes('max_age')));
         assert.equal(q.size, 0);
     });
@@ -162,20 +162,21 @@ describe('delivery outcomes through the queue', () => {
     it('treats a rejected send or a missing result as transient: nothing lost, nothing deleted', async () => {
         const q = makeQueue({ queueing: queueingConfig({ flushTimeoutMs: 0 }), random: () => 0 });
         let calls = 0;
-        fcm.send = (b) => {
+        fcm.send = (b, onResults) => {
             calls++;
             if (calls === 1) {
                 return Promise.reject(new Error('socket hang up'));
             }
             // Second call omits 'b'.
-            return Promise.resolve(b.tokens.filter((t) => t !== 'b' || calls > 2).map((token) => ({ token, outcome: 'delivered' as const, reason: 'ok' })));
+            onResults(b.tokens.filter((t) => t !== 'b' || calls > 2).map((token) => ({ token, outcome: 'delivered' as const, reason: 'ok' })));
+            return Promise.resolve();
         };
         q.enqueue(req('fcm', ['a', 'b']));
         await clock.runAllAsync();
         assert.equal(calls, 3);
-        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'retried', reason: 'send_rejected' }), 2);
-        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'retried', reason: 'no_result' }), 1);
-        assert.equal(await metricValue(MESSAGES, { provider: 'fcm', outcome: 'delivered' }), 2);
+        assert.equal(await metricValue(RETRIES, { provider: 'fcm', reason: 'send_rejected' }), 2);
+        assert.equal(await metricValue(RETRIES, { provider: 'fcm', reason: 'no_result' }), 1);
+        assert.equal(await metricValue(ANSWERS, { provider: 'fcm', outcome: 'delivered' }), 2);
         assert.deepEqual(sink.received, []);
         assert.equal(q.size, 0);
     });
@@ -206,11 +207,11 @@ describe('mass-deletion guard in the delivery path', () => {
         await clock.tickAsync(100);
         await clock.runAllAsync();
         assert.equal(apns.sent.length, 1000);
-        assert.equal(q.guard.isTripped('apns'), true);
+        assert.equal(bed.stack().guard.isTripped('apns'), true);
         assert.deepEqual(sink.received, [], 'the first 500-token call already exceeds minDeadTokens (200)');
-        assert.equal(q.guard.heldCount('apns'), 1000);
+        assert.equal(bed.stack().guard.heldCount('apns'), 1000);
         assert.equal(await metricValue('push_notifications_deletion_guard_tripped', { provider: 'apns' }), 1);
         assert.equal(await metricValue('push_notifications_deletions_held_tokens', { provider: 'apns' }), 1000);
-        assert.equal(await metricValue(MESSAGES, { provider: 'apns', outcome: 'dead', reason: 'BadDeviceToken' }), 1000);
+        assert.equal(await metricValue(ANSWERS, { provider: 'apns', outcome: 'dead', reason: 'BadDeviceToken' }), 1000);
     });
 });

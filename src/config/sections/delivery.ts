@@ -38,20 +38,30 @@ export interface DeletionGuardConfig {
     readonly onClear: 'discard' | 'release';
 }
 
+/** A value per provider kind: the default of every instance of that kind. */
 export interface ProviderLimits {
     readonly fcm: number;
     readonly apns: number;
+    readonly webpush: number;
 }
 
 export interface DeliveryConfig {
-    /** Provider calls in flight at once, per provider. */
+    /** Provider calls in flight at once, per instance (default per kind; see provider-registry.ts). */
     readonly concurrency: ProviderLimits;
-    /** Outbound tokens per second, per provider; 0 means unlimited. */
+    /** Outbound tokens per second, per instance (default per kind); 0 means unlimited. */
     readonly rateLimitPerSecond: ProviderLimits;
     /** Most tokens in one provider call (FCM's multicast limit is 500). */
     readonly batchSize: number;
     readonly retry: RetryConfig;
     readonly deletionGuard: DeletionGuardConfig;
+    /**
+     * Deadline of one provider call as a whole, ms: whatever a provider library is stuck on,
+     * its unanswered tokens are then retried and its concurrency slot freed. Each provider
+     * also bounds its own requests (requestTimeoutMs), well below this.
+     */
+    readonly callTimeoutMs: number;
+    /** A provider whose calls got no answer at all for this long is reported stalled (metric, /readyz body), ms. */
+    readonly stallAfterMs: number;
 }
 
 const providerLimits = (min: number, dflt: number) => ({
@@ -60,7 +70,8 @@ const providerLimits = (min: number, dflt: number) => ({
     default: {},
     properties: {
         fcm: { type: 'integer', minimum: min, default: dflt },
-        apns: { type: 'integer', minimum: min, default: dflt }
+        apns: { type: 'integer', minimum: min, default: dflt },
+        webpush: { type: 'integer', minimum: min, default: dflt }
     }
 });
 
@@ -72,6 +83,8 @@ export const deliverySchema = {
         concurrency: providerLimits(1, 4),
         rateLimitPerSecond: providerLimits(0, 0),
         batchSize: { type: 'integer', minimum: 1, maximum: 500, default: 500 },
+        callTimeoutMs: { type: 'integer', minimum: 100, default: 60000 },
+        stallAfterMs: { type: 'integer', minimum: 1000, default: 120000 },
         retry: {
             type: 'object',
             additionalProperties: false,

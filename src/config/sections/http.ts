@@ -16,8 +16,14 @@ export interface HttpConfig {
     readonly max_body_size: number;
     /** Path of the OpenAPI document; relative paths are resolved against the project root. */
     readonly spec: string;
-    /** Message types a client may ask for; new app message types are added here, not in code. */
+    /**
+     * Message types a client may ask for; new app message types are added here, not in code.
+     * Names after loading (an entry may be written `{name, priority, ttlSeconds, delivery}`;
+     * its options are in `message_type_options`).
+     */
     readonly message_types: readonly string[];
+    /** Per-type delivery options, for the types that have any (see MessageTypeOptions). */
+    readonly message_type_options: Readonly<Record<string, MessageTypeOptions>>;
     /** Most device tokens one request may carry. */
     readonly max_device_tokens: number;
     /**
@@ -29,6 +35,21 @@ export interface HttpConfig {
     /** Request headers that may appear in request logs. */
     readonly log_header_whitelist: readonly string[];
 }
+
+/**
+ * Delivery options of one Echo message type (phase-3 types: a visible alert, or a background
+ * refresh). checkEchoV1 has none and keeps the original service's exact payloads.
+ */
+export interface MessageTypeOptions {
+    /** 'high' (default for alerts) or 'normal' (APNs priority 5; FCM normal; Web Push Urgency normal). */
+    readonly priority?: 'high' | 'normal';
+    /** Seconds the push service may hold it for an offline device. */
+    readonly ttlSeconds?: number;
+    /** 'alert' (default: the app shows something) or 'background' (wake the app silently). */
+    readonly delivery?: 'alert' | 'background';
+}
+
+const MESSAGE_TYPE_NAME = '^[A-Za-z][A-Za-z0-9_.-]{0,63}$';
 
 export const httpSchema = {
     port: { type: 'integer', minimum: 0, maximum: 65535, default: 8900 },
@@ -45,7 +66,20 @@ export const httpSchema = {
     spec: { type: 'string', minLength: 1, default: 'spec.yaml' },
     message_types: {
         type: 'array', minItems: 1, uniqueItems: true,
-        items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' },
+        items: {
+            anyOf: [
+                { type: 'string', pattern: MESSAGE_TYPE_NAME },
+                {
+                    type: 'object', additionalProperties: false, required: ['name'],
+                    properties: {
+                        name: { type: 'string', pattern: MESSAGE_TYPE_NAME },
+                        priority: { enum: ['high', 'normal'] },
+                        ttlSeconds: { type: 'integer', minimum: 0, maximum: 2419200 },
+                        delivery: { enum: ['alert', 'background'] }
+                    }
+                }
+            ]
+        },
         default: ['checkEchoV1']
     },
     max_device_tokens: { type: 'integer', minimum: 1, maximum: 10000, default: 500 },

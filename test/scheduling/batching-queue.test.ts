@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { metricValue } from '../helpers/metrics';
-import { deliveryConfig, newQueueTestbed, QueueTestbed, queueingConfig, req, ScriptedProvider, tokens } from '../delivery/fixtures';
+import { deliveryConfig, newQueueTestbed, QueueTestbed, queueingConfig, req, ScriptedProvider, tokens } from '../helpers/queue-testbed';
+import { drainSchedulers } from '../../src/scheduling/drain';
 
 const M = 'push_notifications_';
 
@@ -10,9 +11,10 @@ describe('BatchingQueue', () => {
     let fcm: ScriptedProvider;
     let apns: ScriptedProvider;
     let makeQueue: QueueTestbed['makeQueue'];
+    let stack: QueueTestbed['stack'];
 
     beforeEach(() => {
-        ({ clock, fcm, apns, makeQueue } = newQueueTestbed());
+        ({ clock, fcm, apns, makeQueue, stack } = newQueueTestbed());
     });
 
     afterEach(() => clock.uninstall());
@@ -26,7 +28,7 @@ describe('BatchingQueue', () => {
         await clock.tickAsync(1);
         assert.deepEqual(fcm.sent, ['a', 'b']);
         assert.equal(q.size, 0);
-        assert.equal(await metricValue(`${M}messages_total`, { provider: 'fcm', outcome: 'delivered' }), 2);
+        assert.equal(await metricValue(`${M}provider_answers_total`, { provider: 'fcm', outcome: 'delivered' }), 2);
         assert.equal(await metricValue(`${M}queue_wait_seconds_sum`, { provider: 'fcm' }), 2, 'two tokens waited 1 s each');
         assert.equal(await metricValue(`${M}queue_wait_seconds_count`, { provider: 'fcm' }), 2);
         assert.equal(await metricValue(`${M}batch_size_tokens_sum`, { provider: 'fcm' }), 2);
@@ -132,13 +134,13 @@ describe('BatchingQueue', () => {
         const q = makeQueue({ queueing: queueingConfig({ flushTimeoutMs: 600000, maxSize: 100000 }) });
         q.enqueue(req('fcm', tokens('a', 1234)));
         q.enqueue(req('apns', tokens('b', 10), { topic: 'org.wikimedia.wikipedia' }));
-        const drained = q.drain(Date.now() + 5000);
+        const drained = drainSchedulers([q], stack().ledger, Date.now() + 5000);
         assert.deepEqual(q.enqueue(req('fcm', ['late'])), { accepted: false, reason: 'draining', retryAfterSeconds: 5 });
         await clock.tickAsync(10);
         assert.deepEqual(await drained, { undelivered: { fcm: 0, apns: 0 } });
         assert.equal(fcm.sent.length, 1234);
         assert.deepEqual(apns.sent, tokens('b', 10));
-        assert.equal(apns.calls[0].topic, 'org.wikimedia.wikipedia');
+        assert.equal(apns.calls[0].message.apns?.topic, 'org.wikimedia.wikipedia');
     });
 
     it('drain gives up at the deadline and reports what is left, by provider', async () => {
@@ -146,7 +148,7 @@ describe('BatchingQueue', () => {
         apns.hold();
         q.enqueue(req('apns', tokens('a', 3)));
         q.enqueue(req('fcm', tokens('f', 2)));
-        const drained = q.drain(Date.now() + 2000);
+        const drained = drainSchedulers([q], stack().ledger, Date.now() + 2000);
         await clock.tickAsync(1999);
         let done = false;
         void drained.then(() => {
@@ -168,7 +170,7 @@ describe('BatchingQueue', () => {
         });
         fcm.script = (_t, _b, call) => (call < 2 ? { outcome: 'transient', reason: 'messaging/internal-error' } : undefined);
         q.enqueue(req('fcm', ['x']));
-        const drained = q.drain(Date.now() + 5000);
+        const drained = drainSchedulers([q], stack().ledger, Date.now() + 5000);
         await clock.tickAsync(1000);
         assert.deepEqual(await drained, { undelivered: { fcm: 0, apns: 0 } });
         assert.deepEqual(fcm.sent, ['x', 'x', 'x']);
@@ -176,6 +178,6 @@ describe('BatchingQueue', () => {
 
     it('drain with nothing queued resolves at once', async () => {
         const q = makeQueue();
-        assert.deepEqual(await q.drain(Date.now() + 1000), { undelivered: { fcm: 0, apns: 0 } });
+        assert.deepEqual(await drainSchedulers([q], stack().ledger, Date.now() + 1000), { undelivered: { fcm: 0, apns: 0 } });
     });
 });

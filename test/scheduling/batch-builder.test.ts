@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
-import { buildBatches } from '../../src/queue/batch-builder';
-import { DeliveryBatch, QueuedTokens } from '../../src/queue/queued-tokens';
-import { tokens } from '../delivery/fixtures';
+import { DeliveryBatch } from '../../src/delivery/delivery-batch';
+import { EchoMessages } from '../../src/front-doors/echo/echo-messages';
+import { buildBatches } from '../../src/scheduling/batch-builder';
+import { QueuedTokens } from '../../src/scheduling/scheduler';
+import { tokens } from '../helpers/queue-testbed';
 
-function run(o: Partial<QueuedTokens> & { tokens: readonly string[] }): QueuedTokens {
-    return { provider: 'fcm', messageType: 'checkEchoV1', dryRun: false, enqueuedAt: 0, acceptedAt: 0, attempts: 0, ...o };
+const messages = new EchoMessages({});
+
+function run(o: { tokens: readonly string[]; provider?: 'fcm' | 'apns'; messageType?: string; topic?: string } & Partial<QueuedTokens>): QueuedTokens {
+    const provider = o.provider ?? 'fcm';
+    return {
+        provider, message: messages.get(o.messageType ?? 'checkEchoV1', provider, o.topic), dryRun: false, source: 'echo',
+        enqueuedAt: 0, acceptedAt: 0, attempts: 0, ...o
+    };
 }
 
 async function build(runs: QueuedTokens[], batchSize = 500, chunkTokens = 1000) {
@@ -41,7 +49,7 @@ describe('buildBatches', () => {
             run({ provider: 'apns', tokens: ['a3'], topic: 'org.a' }),
             run({ provider: 'apns', tokens: ['a4'] })
         ]);
-        const summary = batches.map((b) => `${b.batch.provider}/${b.batch.messageType}/${b.batch.topic ?? '-'}/${b.batch.dryRun}:${b.batch.tokens.join(',')}`);
+        const summary = batches.map((b) => `${b.batch.provider}/${b.batch.message.type}/${b.batch.message.apns?.topic ?? '-'}/${b.batch.dryRun}:${b.batch.tokens.join(',')}`);
         assert.deepEqual(summary.sort(), [
             'apns/checkEchoV1/-/false:a4',
             'apns/checkEchoV1/org.a/false:a1,a3',
@@ -60,6 +68,15 @@ describe('buildBatches', () => {
         assert.deepEqual(result.duplicates, { fcm: 2 });
         assert.equal(waits.length, 4, 'queue wait observed once per sent token');
         assert.ok(waits.every((w) => w === 3));
+    });
+
+    it('de-duplicates by syntax key, keeping the other spellings as aliases for deletion', async () => {
+        const { batches, result } = await build([
+            run({ provider: 'apns', tokens: ['abcd', 'ABCD', '<ab cd>', 'ef01'], keys: ['abcd', 'abcd', 'abcd', 'ef01'] })
+        ]);
+        assert.deepEqual(batches.map((b) => [...b.batch.tokens]), [['abcd', 'ef01']]);
+        assert.deepEqual(result.duplicates, { apns: 2 });
+        assert.deepEqual([...(batches[0].aliases ?? new Map())], [['abcd', ['ABCD', '<ab cd>']]]);
     });
 
     it('carries per-token age and attempts from retries', async () => {

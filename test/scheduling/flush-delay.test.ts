@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { flushDelayPolicy } from '../../src/queue/flush-delay';
+import { flushDelayPolicy } from '../../src/scheduling/flush-delay';
 
 describe('flushDelayPolicy', () => {
     it('returns the fixed delay every time', () => {
