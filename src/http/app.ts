@@ -81,21 +81,16 @@ export function createRequestListener(deps: AppDeps): RequestListener {
     }
     const prefixed = deps.frontDoors.filter((d) => d.prefix !== undefined);
 
-    const run = (door: FrontDoor, route: FrontDoorRoute, req: IncomingMessage, res: ServerResponse, params: RouteParams): void => {
-        const refused = (route.rateLimited ? limit?.(req) : undefined) ?? (route.auth ? auth?.(req) : undefined);
-        if (refused) {
-            metrics.requestsRejected.inc({ reason: refused.status === 429 ? 'rate_limited' : 'unauthorized' });
-            door.reject(req, res, refused);
-            return;
+    /** The rate limit and bearer check; true when the request may go on (else the refusal is written). */
+    const admit = (door: FrontDoor, checks: { auth?: boolean; rateLimited?: boolean }, req: IncomingMessage,
+        res: ServerResponse): boolean => {
+        const refused = (checks.rateLimited ? limit?.(req) : undefined) ?? (checks.auth ? auth?.(req) : undefined);
+        if (!refused) {
+            return true;
         }
-        try {
-            route.handle(req, res, params);
-        } catch (e) {
-            logger.log('error/http', e instanceof Error ? e : { msg: 'non-error thrown', err: String(e) });
-            if (!res.headersSent) {
-                door.reject(req, res, new HttpProblem(500, 'Internal error; it has been logged.'));
-            }
-        }
+        metrics.requestsRejected.inc({ reason: refused.status === 429 ? 'rate_limited' : 'unauthorized' });
+        door.reject(req, res, refused);
+        return false;
     };
 
     return (req: IncomingMessage, res: ServerResponse): void => {
@@ -125,8 +120,27 @@ export function createRequestListener(deps: AppDeps): RequestListener {
         countRequest(metrics, entry?.path ?? 'other', res);
         const method = req.method ?? 'GET';
         const route = entry?.byMethod.get(method) ?? (method === 'HEAD' ? entry?.byMethod.get('GET') : undefined);
+        if (!route && entry && method === 'OPTIONS' && config.cors !== false) {
+            // A browser's CORS preflight carries no credentials: answer it before the checks.
+            const allowed = [...entry.byMethod.keys()];
+            res.setHeader('access-control-allow-methods', allowed.join(', '));
+            res.setHeader('access-control-max-age', '600');
+            res.setHeader('allow', [...allowed, 'OPTIONS'].join(', '));
+            res.writeHead(204).end();
+            return;
+        }
+        if (!admit(door, route ?? door, req, res)) {
+            return;
+        }
         if (route) {
-            run(door, route, req, res, params);
+            try {
+                route.handle(req, res, params);
+            } catch (e) {
+                logger.log('error/http', e instanceof Error ? e : { msg: 'non-error thrown', err: String(e) });
+                if (!res.headersSent) {
+                    door.reject(req, res, new HttpProblem(500, 'Internal error; it has been logged.'));
+                }
+            }
             return;
         }
         if (!entry) {
@@ -134,13 +148,6 @@ export function createRequestListener(deps: AppDeps): RequestListener {
             return;
         }
         const allowed = [...entry.byMethod.keys()];
-        if (method === 'OPTIONS' && config.cors !== false) {
-            res.setHeader('access-control-allow-methods', allowed.join(', '));
-            res.setHeader('access-control-max-age', '600');
-            res.setHeader('allow', [...allowed, 'OPTIONS'].join(', '));
-            res.writeHead(204).end();
-            return;
-        }
         door.reject(req, res, new HttpProblem(405, `${method} is not allowed here; use ${allowed.join(', ')}`,
             { headers: { Allow: allowed.join(', ') } }));
     };

@@ -27,8 +27,17 @@ export interface FrontDoorRoute {
 export interface FrontDoor {
     readonly name: string;
     readonly routes: readonly FrontDoorRoute[];
-    /** A path under this prefix that matches no route gets this API's 404/405, not the generic one. */
+    /**
+     * A path under this prefix that matches no route gets this API's 404/405, not the generic
+     * one — after the same rate limit and bearer check as its routes (`auth`, `rateLimited`
+     * below), so that unknown paths count against the limit and routes are not revealed to a
+     * client without the secret.
+     */
     readonly prefix?: string;
+    /** For paths under `prefix` that match no route: subject to `inbound_auth`. */
+    readonly auth?: boolean;
+    /** For paths under `prefix` that match no route: subject to `express_rate_limiter`. */
+    readonly rateLimited?: boolean;
     /**
      * Writes a refusal decided by the HTTP layer: 401 (bearer), 404, 405 (with `Allow` in
      * problem.extra.headers), 429 (rate limit) or 500 (a handler threw).

@@ -14,7 +14,9 @@ import { startTestService, TestService } from '../helpers/service-harness';
  * call dead.
  */
 
-export const MESSAGES = 'push_notifications_messages_total';
+export const ANSWERS = 'push_notifications_provider_answers_total';
+export const FINISHED = 'push_notifications_tokens_finished_total';
+export const RETRIES = 'push_notifications_retries_total';
 export const MW_DELETIONS = 'push_notifications_mediawiki_deletions_total';
 export type Provider = 'fcm' | 'apns';
 
@@ -123,8 +125,18 @@ export function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Tokens per outcome: 'retried' reads retries_total, 'gave_up' tokens_finished_total (which
+ * has no reason label), anything else provider_answers_total.
+ */
 export function messages(provider: Provider, outcome: string, reason?: string): Promise<number> {
-    return metricValue(MESSAGES, { provider, outcome, ...(reason ? { reason } : {}) });
+    if (outcome === 'retried') {
+        return metricValue(RETRIES, { provider, ...(reason ? { reason } : {}) });
+    }
+    if (outcome === 'gave_up') {
+        return metricValue(FINISHED, { provider, result: 'gave_up' });
+    }
+    return metricValue(ANSWERS, { provider, outcome, ...(reason ? { reason } : {}) });
 }
 
 /** Tokens the queue still owns (the queue_tokens gauge), summed over providers. */

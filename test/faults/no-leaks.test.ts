@@ -129,7 +129,7 @@ describe('faults: a full run leaks no secret and no device token into logs or me
 
     it('the Prometheus text contains none of them', async () => {
         const text = await metricsText();
-        assert.ok(text.includes('push_notifications_messages_total'), 'the metrics are there');
+        assert.ok(text.includes('push_notifications_provider_answers_total'), 'the metrics are there');
         for (const [value, what] of secrets()) {
             assert.ok(!text.includes(value), `metrics contain a ${what}`);
         }

@@ -80,6 +80,8 @@ export function createEchoFrontDoor(deps: EchoFrontDoorDeps): FrontDoor {
         name: 'echo',
         routes,
         prefix: '/v1/',
+        auth: true,
+        rateLimited: true,
         reject: (req, res, problem) => sendProblem(req, res, problem)
     };
 }
