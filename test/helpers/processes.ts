@@ -44,6 +44,8 @@ export interface RunnerOptions {
     readonly detached?: boolean;
     /** service-runner's logging.level (default 'info'). */
     readonly logLevel?: string;
+    /** The node binary to run it on (default: the one running this process); the bench's --node. */
+    readonly node?: string;
 }
 
 /**
@@ -71,7 +73,7 @@ export async function startRunner(numWorkers: number, conf: Record<string, unkno
             conf: { port, interface: '127.0.0.1', shutdown_timeout: 5, ...conf }
         }]
     }));
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js'), '-c', file],
+    const child = spawn(options.node ?? process.execPath, [path.join(ROOT, 'dist', 'server.js'), '-c', file],
         { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
