@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import * as tls from 'node:tls';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { bypassesProxy } from './no-proxy';
@@ -47,6 +48,12 @@ export interface HttpsAgentOptions {
      * proxy: it exists for fakes and tests.
      */
     readonly connectTo?: string;
+    /**
+     * Name resolution for DIRECT connections only (Web Push's public-address check runs here,
+     * at connect time, so DNS rebinding cannot slip past it). Not used through the proxy: the
+     * proxy resolves the target, and the proxy's own address may well be private.
+     */
+    readonly lookup?: LookupFunction;
 }
 
 /**
@@ -75,7 +82,7 @@ export function createHttpsAgent(options: HttpsAgentOptions): http.Agent {
     if (proxy) {
         return new TrustingProxyAgent(proxy, common, options.ca);
     }
-    return new https.Agent(common);
+    return new https.Agent(options.lookup ? { ...common, lookup: options.lookup } : common);
 }
 
 /**
