@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createECDH, randomBytes, verify } from 'node:crypto';
 import type { LookupAddress } from 'node:dns';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { WebPushConfig } from '../../src/config/sections/webpush';
@@ -368,6 +369,53 @@ describe('WebPushProvider against the fake push service', function () {
             assert.deepEqual(proxy.refused, [], 'the refused endpoint never reached the proxy');
             assert.deepEqual(dns.asked, [], 'no local resolution through the proxy');
         } finally {
+            await proxy.close();
+            await viaProxy.close();
+        }
+    });
+
+    it('a black-hole egress proxy gives transient within the deadline, and does not hold the origin\'s connection slot', async () => {
+        const viaProxy = await FakeWebPushServer.start({ tls, origin: `https://${MOZILLA}` });
+        const proxy = await FakeConnectProxy.start({ map: { [`${MOZILLA}:443`]: `127.0.0.1:${viaProxy.port}` } });
+        // A TCP front for the proxy that swallows connections while `hole` is set.
+        let hole = true;
+        const held = new Set<net.Socket>();
+        const all = new Set<net.Socket>();
+        const front = net.createServer((c) => {
+            all.add(c);
+            c.on('error', () => undefined);
+            if (hole) {
+                held.add(c);
+                c.on('close', () => held.delete(c));
+                c.resume();
+                return;
+            }
+            const up = net.connect(proxy.port, '127.0.0.1');
+            up.on('error', () => c.destroy());
+            c.pipe(up).pipe(c);
+            c.on('close', () => up.destroy());
+        });
+        await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+        try {
+            const port = (front.address() as net.AddressInfo).port;
+            const { provider } = make({ testOnlyLoopbackEndpoints: [], requestTimeoutMs: 400, maxSocketsPerOrigin: 1 },
+                { egress: { proxy: `http://127.0.0.1:${port}`, no_proxy_list: [] } });
+            const first = viaProxy.createSubscription();
+            const started = Date.now();
+            const r1 = await sendAll(provider, webpushBatch([first.token]));
+            assert.equal(outcomeOf(r1, first.token), 'transient:timeout');
+            assert.ok(Date.now() - started < 1500);
+            await new Promise((r) => setTimeout(r, 50));
+            assert.equal(held.size, 0, 'the unanswered CONNECT socket was closed');
+            hole = false;
+            const second = viaProxy.createSubscription();
+            const r2 = await sendAll(provider, webpushBatch([second.token]));
+            assert.equal(outcomeOf(r2, second.token), 'delivered:ok', 'the one connection slot was freed');
+        } finally {
+            for (const c of all) {
+                c.destroy();
+            }
+            await new Promise<void>((r) => front.close(() => r()));
             await proxy.close();
             await viaProxy.close();
         }

@@ -95,7 +95,8 @@ export const DETAIL_MAX_CHARS = 300;
  * subscription's endpoint path (a secret capability URL) masked, cut to DETAIL_MAX_CHARS.
  */
 export function answerDetail(status: number, body: string, endpointPath: string): string {
-    let text = body.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+    // Control characters (newlines included) become spaces: one event, one line.
+    let text = [...body].map((ch) => (ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f ? ' ' : ch)).join('').replace(/ {2,}/g, ' ').trim();
     for (const secret of [endpointPath, endpointPath.split('/').pop() ?? '']) {
         if (secret.length >= 8) {
             text = text.split(secret).join('…');

@@ -358,7 +358,8 @@ export class WebPushProvider implements PushProvider {
                 policy: this.deps.egress,
                 maxSockets: max,
                 ca: this.ca,
-                lookup: publicOnlyLookup(this.deps.dnsLookup, loopbackExempt)
+                lookup: publicOnlyLookup(this.deps.dnsLookup, loopbackExempt),
+                connectTimeoutMs: this.config.requestTimeoutMs
             }),
             limiter: new ConcurrencyLimiter(max),
             active: 0
