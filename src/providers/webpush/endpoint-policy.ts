@@ -133,9 +133,12 @@ export function publicOnlyLookup(base: DnsLookup = systemLookup, allowLoopback =
                 return;
             }
             const refused = addresses.find((a) => !allowed(a.address));
-            if (refused || addresses.length === 0) {
-                const why = refused ? `${addressRange(refused.address)} address ${refused.address}` : 'no address';
-                callback(new EndpointNotAllowedError(`${hostname} resolves to a non-public ${why}`));
+            if (refused) {
+                callback(new EndpointNotAllowedError(`${hostname} resolves to a non-public ${addressRange(refused.address)} address ${refused.address}`));
+                return;
+            }
+            if (addresses.length === 0) {
+                callback(Object.assign(new Error(`${hostname} resolved to no address`), { code: 'ENOTFOUND' }));
                 return;
             }
             if (options.all) {
