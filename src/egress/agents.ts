@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import * as tls from 'node:tls';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { bypassesProxy } from './no-proxy';
@@ -47,6 +48,19 @@ export interface HttpsAgentOptions {
      * proxy: it exists for fakes and tests.
      */
     readonly connectTo?: string;
+    /**
+     * Name resolution for DIRECT connections only (Web Push's public-address check runs here,
+     * at connect time, so DNS rebinding cannot slip past it). Not used through the proxy: the
+     * proxy resolves the target, and the proxy's own address may well be private.
+     */
+    readonly lookup?: LookupFunction;
+    /**
+     * Through the proxy only: milliseconds the CONNECT may take (TCP to the proxy, its 200
+     * answer). Past it the half-open socket is destroyed, so a proxy that accepts and never
+     * answers cannot hold the agent's socket slots for good (https-proxy-agent counts a pending
+     * CONNECT as a socket, and has no deadline of its own). Unset: no bound (as before).
+     */
+    readonly connectTimeoutMs?: number;
 }
 
 /**
@@ -73,9 +87,9 @@ export function createHttpsAgent(options: HttpsAgentOptions): http.Agent {
     }
     const proxy = proxyFor(options.host, options.policy);
     if (proxy) {
-        return new TrustingProxyAgent(proxy, common, options.ca);
+        return new TrustingProxyAgent(proxy, common, options.ca, options.connectTimeoutMs);
     }
-    return new https.Agent(common);
+    return new https.Agent(options.lookup ? { ...common, lookup: options.lookup } : common);
 }
 
 /**
@@ -84,12 +98,32 @@ export function createHttpsAgent(options: HttpsAgentOptions): http.Agent {
  * through the tunnel.
  */
 class TrustingProxyAgent extends HttpsProxyAgent<string> {
-    constructor(proxy: URL, options: ConstructorParameters<typeof HttpsProxyAgent>[1], private readonly extraCa?: string | Buffer) {
+    constructor(proxy: URL, options: ConstructorParameters<typeof HttpsProxyAgent>[1], private readonly extraCa?: string | Buffer,
+        private readonly connectTimeoutMs?: number) {
         super(proxy, options);
     }
 
     override connect(req: http.ClientRequest, opts: Parameters<HttpsProxyAgent<string>['connect']>[1]): ReturnType<HttpsProxyAgent<string>['connect']> {
-        return super.connect(req, this.extraCa ? { ...opts, ca: this.extraCa } as typeof opts : opts);
+        const target = this.extraCa ? { ...opts, ca: this.extraCa } as typeof opts : opts;
+        if (!this.connectTimeoutMs) {
+            return super.connect(req, target);
+        }
+        // https-proxy-agent opens its socket to the proxy with `this.connectOpts`, synchronously
+        // inside connect(); an AbortSignal there (net.Socket's `signal` option) lets us destroy
+        // that socket if the CONNECT is not answered in time. The signal is only ever fired
+        // before the CONNECT settles, never on an established tunnel.
+        const self = this as unknown as { connectOpts: Record<string, unknown> };
+        const saved = self.connectOpts;
+        const abort = new AbortController();
+        self.connectOpts = { ...saved, signal: abort.signal };
+        let pending: ReturnType<HttpsProxyAgent<string>['connect']>;
+        try {
+            pending = super.connect(req, target);
+        } finally {
+            self.connectOpts = saved;
+        }
+        const timer = setTimeout(() => abort.abort(new Error(`proxy CONNECT not answered within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
+        return pending.finally(() => clearTimeout(timer));
     }
 }
 
