@@ -8,6 +8,7 @@ import { HttpConfig, httpSchema } from './sections/http';
 import { MediaWikiConfig, mediawikiSchema, MwApiRequestConfig, mwapiReqSchema } from './sections/mediawiki';
 import { OperationsConfig, operationsSchema, resolveInboundAuth } from './sections/operations';
 import { ApnsConfig, apnsSchema, FcmConfig, fcmSchema } from './sections/providers';
+import { WebPushConfig, webpushSchema } from './sections/webpush';
 import { checkQueueing, QueueingConfig, queueingSchema } from './sections/queueing';
 import { DeliveryConfig, deliverySchema } from './sections/delivery';
 import { ProviderInstanceConfig, providersSchema, resolveProviderInstances } from './sections/provider-registry';
@@ -25,6 +26,8 @@ export interface ServiceConfig extends HttpConfig, EgressConfig, OperationsConfi
     readonly mediawiki: MediaWikiConfig;
     readonly apns: ApnsConfig;
     readonly fcm: FcmConfig;
+    /** Web Push (VAPID): provider id "webpush". */
+    readonly webpush: WebPushConfig;
     readonly queueing: QueueingConfig;
     readonly delivery: DeliveryConfig;
     /** More provider instances, as written (see provider-registry.ts). */
@@ -61,6 +64,7 @@ const configSchema = {
         mediawiki: mediawikiSchema,
         apns: apnsSchema,
         fcm: fcmSchema,
+        webpush: webpushSchema,
         providers: providersSchema,
         queueing: queueingSchema,
         delivery: deliverySchema,

@@ -28,6 +28,8 @@ export interface KindModule<K extends ProviderKind> {
     /** A hint for the operator when credentials are missing (the instance then answers config_error), else undefined. */
     missing(settings: KindSettings[K], env: NodeJS.ProcessEnv): string | undefined;
     readonly tokenSyntax: TokenSyntax;
+    /** True when `create` implements `mock: true` itself (else the registry's MockProvider stands in). */
+    readonly ownMock?: boolean;
 }
 
 /** Reads a file a config key names (relative to the project root), or throws a ConfigError naming the key. */

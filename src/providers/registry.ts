@@ -43,9 +43,9 @@ export class ProviderRegistry {
                 const settings = config.settings as KindSettings[ProviderKind] & { mock?: boolean };
                 let provider: PushProvider;
                 const hint = kind.missing(settings, env);
-                if (settings.mock) {
+                if (settings.mock && !kind.ownMock) {
                     provider = new MockProvider(config.id, config.kind, logger);
-                } else if (hint) {
+                } else if (hint && !settings.mock) {
                     provider = new UnconfiguredProvider(config.id, config.kind, logger, hint);
                 } else {
                     provider = kind.create(config.id, config.key, settings, { logger, egress: deps.egress, userAgent: deps.userAgent, env });

@@ -3,6 +3,7 @@ import { PROVIDER_KINDS, ProviderKind } from '../../push/provider';
 import { ConfigError } from '../config-error';
 import { DeletionGuardConfig, DeliveryConfig, RetryConfig, deliverySchema } from './delivery';
 import { ApnsConfig, apnsSchema, FcmConfig, fcmSchema } from './providers';
+import { WebPushConfig, webpushSchema } from './webpush';
 
 /**
  * The provider registry's config: which provider instances exist, of which kind, with which
@@ -10,6 +11,7 @@ import { ApnsConfig, apnsSchema, FcmConfig, fcmSchema } from './providers';
  *
  *     apns: {...}        # legacy block: defines provider id "apns"
  *     fcm: {...}         # legacy block: defines provider id "fcm"
+ *     webpush: {...}     # defines provider id "webpush"
  *     providers:         # more instances: the keys of the legacy block of that kind, plus `kind`
  *       apns-sandbox: {kind: apns, production: false, token: {...}, topic: org.example.app}
  *       fcm-other:    {kind: fcm, service_account: /path/sa.json, concurrency: 8}
@@ -22,7 +24,7 @@ import { ApnsConfig, apnsSchema, FcmConfig, fcmSchema } from './providers';
 export interface KindSettings {
     apns: ApnsConfig;
     fcm: FcmConfig;
-    webpush: Readonly<Record<string, unknown>>;
+    webpush: WebPushConfig;
 }
 
 /** One provider instance, resolved: everything the registry needs to build and limit it. */
@@ -47,7 +49,7 @@ const ID_PATTERN = '^[a-z][a-z0-9_-]{0,63}$';
 const KIND_SCHEMAS: Readonly<Record<ProviderKind, { readonly properties: Record<string, unknown> } | undefined>> = {
     apns: apnsSchema,
     fcm: fcmSchema,
-    webpush: undefined
+    webpush: webpushSchema
 };
 
 /** The kinds this build can create. */
@@ -107,12 +109,13 @@ function entryValidator(kind: ProviderKind): ReturnType<typeof ajv.compile> | un
 interface RawRegistryConfig {
     readonly apns: ApnsConfig;
     readonly fcm: FcmConfig;
+    readonly webpush: WebPushConfig;
     readonly providers: Readonly<Record<string, Record<string, unknown>>>;
     readonly delivery: DeliveryConfig;
 }
 
 /**
- * Resolves every provider instance: the legacy blocks first (ids 'apns', 'fcm'), then
+ * Resolves every provider instance: the legacy blocks first (ids 'apns', 'fcm', 'webpush'), then
  * `providers:`. `presentKeys` are the top-level keys the operator actually wrote (before
  * defaults), so `providers.apns` may stand in for an absent legacy block but not collide with
  * a present one.
@@ -122,7 +125,7 @@ interface RawRegistryConfig {
 export function resolveProviderInstances(c: RawRegistryConfig, presentKeys: ReadonlySet<string>,
     toError: (errors: NonNullable<ReturnType<typeof ajv.compile>['errors']>, prefix: string) => ConfigError): ProviderInstanceConfig[] {
     const out = new Map<string, ProviderInstanceConfig>();
-    const legacy: [string, ProviderKind, unknown][] = [['apns', 'apns', c.apns], ['fcm', 'fcm', c.fcm]];
+    const legacy: [string, ProviderKind, unknown][] = [['apns', 'apns', c.apns], ['fcm', 'fcm', c.fcm], ['webpush', 'webpush', c.webpush]];
     for (const [id, kind, settings] of legacy) {
         if (presentKeys.has(id) || !(id in c.providers)) {
             out.set(id, instance(id, kind, id, settings as Record<string, unknown>, {}, c.delivery));

@@ -22,6 +22,8 @@ const DOC_PAGE = `<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>push-notifications API</title>
+<link rel="icon" type="image/png" href="?doc&amp;path=favicon-32x32.png" sizes="32x32">
+<link rel="icon" type="image/png" href="?doc&amp;path=favicon-16x16.png" sizes="16x16">
 <link rel="stylesheet" href="?doc&amp;path=swagger-ui.css">
 </head>
 <body>
