@@ -334,9 +334,11 @@ function apnsInstance(c: Reader, at: (key?: string) => string, file: (p: string)
         }
         const certPemFile = file(certfile);
         const pem = readText(at('certfile'), certPemFile, 'APNs certificate');
+        // The file may hold the key first, and `openssl pkcs12 -nodes` "Bag Attributes" lines.
+        const certBlock = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/.exec(pem)?.[0];
         let cert: X509Certificate;
         try {
-            cert = new X509Certificate(pem);
+            cert = new X509Certificate(certBlock ?? '');
         } catch {
             throw new ConfigError(at('certfile'), `${certfile} holds no PEM certificate`);
         }
