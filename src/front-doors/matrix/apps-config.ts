@@ -39,6 +39,11 @@ export interface ApnsPayloadOptions {
     readonly pushType?: ApnsPushType;
     /** Used when a pusher's data has no `default_payload` (our addition; Sygnal reads only the pusher's). */
     readonly defaultPayload?: Readonly<Record<string, unknown>>;
+    /**
+     * `apns-topic` for a `provider:` app that names its own `topic` (one token-auth key serves
+     * all of a team's bundle ids); absent: the provider instance's topic.
+     */
+    readonly topic?: string;
 }
 
 /** What the FCM payload builder needs (gcmpushkin.py, FCM HTTP v1 only). */
@@ -72,7 +77,7 @@ export interface MatrixApnsInstance {
      * node-apn takes this file as both `cert` and `key`.
      */
     readonly certPemFile?: string;
-    /** `apns-topic`: Sygnal `topic`, else the certificate's UID (the bundle id), as aioapns does. */
+    /** `apns-topic`: for certfile, the certificate's UID (the bundle id) as aioapns takes it, else `topic`; for keyfile, `topic`. */
     readonly topic: string;
     /** For certificate auth: when it expires, ms since the epoch (Sygnal's sygnal_client_cert_expiry). */
     readonly certNotAfterMs?: number;
@@ -237,7 +242,8 @@ function parseApp(name: string, value: unknown, options: MatrixAppsOptions, warn
     }
     if (providerId !== undefined) {
         for (const key of INSTANCE_KEYS[kind]) {
-            if (key in value) {
+            // An APNs topic stays meaningful: one token-auth key serves every app of a team.
+            if (key in value && !(kind === 'apns' && key === 'topic')) {
                 warnings.push(`${at(key)}: ignored: the app sends through provider '${providerId}', with its settings`);
             }
         }
@@ -251,7 +257,9 @@ function parseApp(name: string, value: unknown, options: MatrixAppsOptions, warn
                 convertDeviceTokenToHex: c.boolean('convert_device_token_to_hex') ?? true,
                 sendBadgeCounts: c.boolean('send_badge_counts') ?? true,
                 pushType: c.oneOf('push_type', APNS_PUSH_TYPES),
-                defaultPayload: c.object('default_payload')
+                defaultPayload: c.object('default_payload'),
+                // For `provider:` apps only: a `type:` app's topic is its instance's.
+                topic: providerId !== undefined ? c.string('topic') : undefined
             };
             return { ...base, kind, payload, create: providerId === undefined ? apnsInstance(c, at, file, warnings) : undefined };
         }
@@ -346,7 +354,11 @@ function apnsInstance(c: Reader, at: (key?: string) => string, file: (p: string)
             throw new ConfigError(at('certfile'), `${certfile} has no private key: it must hold the certificate and its key, as for Sygnal`);
         }
         const uid = /^UID=(.+)$/m.exec(cert.subject)?.[1];
-        const effectiveTopic = topic ?? uid;
+        // aioapns (Sygnal) takes the topic from the certificate's UID; `topic` is not passed to it.
+        const effectiveTopic = uid ?? topic;
+        if (uid && topic && topic !== uid) {
+            warnings.push(`${at('topic')}: ignored: with certfile the topic is the certificate's UID, '${uid}' (as in Sygnal)`);
+        }
         if (!effectiveTopic) {
             throw new ConfigError(at('topic'), 'missing: the certificate names no bundle id (UID); set topic');
         }

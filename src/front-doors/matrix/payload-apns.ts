@@ -63,7 +63,7 @@ export function buildApnsDispatch(n: MatrixNotification, device: MatrixDevice, o
         type: MATRIX_MESSAGE_TYPE,
         // Sygnal: `prio = 5 if n.prio == "low" else 10`; Apple: background pushes must use 5.
         priority: n.prio === 'low' || (pushType === 'background' && !options.pushType) ? 'normal' : 'high',
-        apns: { pushType, payload }
+        apns: { pushType, payload, ...(options.topic !== undefined ? { topic: options.topic } : {}) }
     };
     return { action: 'send', token: token.wire, message };
 }

@@ -121,7 +121,7 @@ describe('matrix.apps: APNs apps', () => {
         const { app, warnings } = one(apnsToken);
         assert.deepEqual(app, {
             name: 'com.example.app', scheduling: 'immediate', providerId: 'matrix/com.example.app', kind: 'apns',
-            payload: { convertDeviceTokenToHex: true, sendBadgeCounts: true, pushType: undefined, defaultPayload: undefined },
+            payload: { convertDeviceTokenToHex: true, sendBadgeCounts: true, pushType: undefined, defaultPayload: undefined, topic: undefined },
             create: { kind: 'apns', production: true, token: { key: path.join(dir, files.p8), keyId: 'ABC123', teamId: 'TEAM1' }, topic: 'com.example.app' }
         });
         assert.deepEqual(warnings, []);
@@ -136,7 +136,10 @@ describe('matrix.apps: APNs apps', () => {
         assert.equal(create.topic, 'com.example.voip');
         assert.ok(create.certNotAfterMs > Date.now());
         assert.equal(create.token, undefined);
-        assert.equal((one({ type: 'apns', certfile: files.cert, topic: 'com.other' }).app.create as any).topic, 'com.other');
+        const withTopic = one({ type: 'apns', certfile: files.cert, topic: 'com.other' });
+        assert.equal((withTopic.app.create as any).topic, 'com.example.voip');
+        assert.deepEqual(withTopic.warnings, ['matrix.apps.com.example.app.topic: ignored: with certfile the topic is the certificate\'s UID, \'com.example.voip\' (as in Sygnal)']);
+        assert.equal((one({ type: 'apns', certfile: files.certNoUid, topic: 'com.other' }).app.create as any).topic, 'com.other');
     });
 
     it('platform production, prod, or absent is production; sandbox is not', () => {
@@ -147,13 +150,16 @@ describe('matrix.apps: APNs apps', () => {
 
     it('payload keys', () => {
         const { app } = one({ ...apnsToken, push_type: 'voip', convert_device_token_to_hex: false, send_badge_counts: false, default_payload: { aps: { 'mutable-content': 1 } } });
-        assert.deepEqual(app.payload, { convertDeviceTokenToHex: false, sendBadgeCounts: false, pushType: 'voip', defaultPayload: { aps: { 'mutable-content': 1 } } });
+        assert.deepEqual(app.payload, { convertDeviceTokenToHex: false, sendBadgeCounts: false, pushType: 'voip', defaultPayload: { aps: { 'mutable-content': 1 } }, topic: undefined });
     });
 
     it('both certfile and keyfile: the certificate wins, with a warning', () => {
         const { app, warnings } = one({ ...apnsToken, certfile: files.cert });
         assert.ok((app.create as any).certPemFile);
-        assert.deepEqual(warnings, ['matrix.apps.com.example.app.keyfile: ignored: certfile is set, and wins (as in Sygnal)']);
+        assert.deepEqual(warnings, [
+            'matrix.apps.com.example.app.keyfile: ignored: certfile is set, and wins (as in Sygnal)',
+            'matrix.apps.com.example.app.topic: ignored: with certfile the topic is the certificate\'s UID, \'com.example.voip\' (as in Sygnal)'
+        ]);
     });
 });
 
@@ -232,9 +238,16 @@ describe('matrix.apps: provider apps, scheduling, warnings', () => {
         const { app, warnings } = one({ provider: 'apns-prod', push_type: 'alert', certfile: 'ignored.pem', scheduling: 'batched' });
         assert.deepEqual(app, {
             name: 'com.example.app', scheduling: 'batched', providerId: 'apns-prod', kind: 'apns',
-            payload: { convertDeviceTokenToHex: true, sendBadgeCounts: true, pushType: 'alert', defaultPayload: undefined }, create: undefined
+            payload: { convertDeviceTokenToHex: true, sendBadgeCounts: true, pushType: 'alert', defaultPayload: undefined, topic: undefined }, create: undefined
         });
         assert.deepEqual(warnings, ['matrix.apps.com.example.app.certfile: ignored: the app sends through provider \'apns-prod\', with its settings']);
+    });
+
+    it('an APNs provider app may name its own topic (one token key serves every app of a team)', () => {
+        const { app, warnings } = one({ provider: 'apns-prod', topic: 'com.example.other' });
+        assert.equal((app.payload as any).topic, 'com.example.other');
+        assert.deepEqual(warnings, []);
+        assert.equal((one(apnsToken).app.payload as any).topic, undefined, 'a type: app\'s topic is its instance\'s');
     });
 
     it('type and provider together must agree', () => {

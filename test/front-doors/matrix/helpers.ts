@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
@@ -33,7 +33,11 @@ export function mergedSpec(): ApiSpec {
     Object.assign(base.paths, frag.paths);
     const file = path.join(os.tmpdir(), `matrix-spec-${process.pid}.yaml`);
     writeFileSync(file, yaml.dump(base));
-    return loadApiSpec(file, { messageTypes: ['checkEchoV1'], maxDeviceTokens: 500, version: '0.0.0-test' });
+    try {
+        return loadApiSpec(file, { messageTypes: ['checkEchoV1'], maxDeviceTokens: 500, version: '0.0.0-test' });
+    } finally {
+        rmSync(file, { force: true });
+    }
 }
 
 export function fragment(): any {

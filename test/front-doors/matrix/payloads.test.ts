@@ -457,6 +457,22 @@ describe('Matrix payloads: where Sygnal is wrong, and we are not', () => {
         assert.equal(renderApns(configured.message).headers['apns-priority'], '10');
     });
 
+    it('APNs: a payload that cannot be cut to 4096 bytes is skipped (Sygnal: BodyTooLongException, a 500)', () => {
+        const dp = { big: 'x'.repeat(5000) };
+        assert.deepEqual(dispatch(EVENT_ID_ONLY, { app_id: 'x', pushkey: 'spqr', data: { default_payload: dp } }, apns),
+            { action: 'skip', reason: 'payload_too_large' });
+        const withAps = { big: 'x'.repeat(5000), aps: { 'mutable-content': 1 } };
+        assert.deepEqual(dispatch(FULL, { app_id: 'x', pushkey: 'spqr', data: { default_payload: withAps } }, apns),
+            { action: 'skip', reason: 'payload_too_large' }, 'the alert texts are chopped to nothing and it still does not fit');
+    });
+
+    it('APNs: a provider app\'s own topic goes in apns-topic', () => {
+        const { message } = sent(dispatch(FULL, { app_id: 'x', pushkey: 'spqr' }, app('apns', { topic: 'com.example.other' })));
+        assert.equal(renderApns(message, { topic: 'com.example.instance' }).headers['apns-topic'], 'com.example.other');
+        const plain = sent(dispatch(FULL, { app_id: 'x', pushkey: 'spqr' }, apns));
+        assert.equal(renderApns(plain.message, { topic: 'com.example.instance' }).headers['apns-topic'], 'com.example.instance');
+    });
+
     it('APNs: prio low gives apns-priority 5', () => {
         assert.equal(renderApns(sent(dispatch({ ...FULL, prio: 'low' }, { app_id: 'x', pushkey: 'spqr' }, apns)).message).headers['apns-priority'], '5');
     });
