@@ -1,0 +1,82 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as yaml from 'js-yaml';
+import { ApiSpec, loadApiSpec } from '../../../src/http/api-spec';
+import type { ApnsPayloadOptions, FcmPayloadOptions, MatrixApp, WebPushPayloadOptions } from '../../../src/front-doors/matrix/apps-config';
+import { createNotifyValidator, MatrixNotification, NotifyParse } from '../../../src/front-doors/matrix/notification';
+
+export const ROOT = path.join(__dirname, '..', '..', '..');
+export const FRAGMENT = path.join(ROOT, 'src', 'front-doors', 'matrix', 'spec-fragment.yaml');
+
+/**
+ * spec.yaml with the Matrix fragment merged in as the lead will merge it, loaded by the
+ * service's own ApiSpec (ajv strict mode): so the validator under test is the one the service
+ * will compile.
+ */
+export function mergedSpec(): ApiSpec {
+    const base = yaml.load(readFileSync(path.join(ROOT, 'spec.yaml'), 'utf8')) as any;
+    const frag = fragment();
+    for (const name of Object.keys(frag.paths)) {
+        if (name in base.paths) {
+            throw new Error(`fragment path ${name} already in spec.yaml`);
+        }
+    }
+    for (const section of ['schemas', 'responses'] as const) {
+        for (const name of Object.keys(frag.components[section])) {
+            if (name in base.components[section]) {
+                throw new Error(`fragment component ${section}.${name} already in spec.yaml`);
+            }
+        }
+        Object.assign(base.components[section], frag.components[section]);
+    }
+    Object.assign(base.paths, frag.paths);
+    const file = path.join(os.tmpdir(), `matrix-spec-${process.pid}.yaml`);
+    writeFileSync(file, yaml.dump(base));
+    try {
+        return loadApiSpec(file, { messageTypes: ['checkEchoV1'], maxDeviceTokens: 500, version: '0.0.0-test' });
+    } finally {
+        rmSync(file, { force: true });
+    }
+}
+
+export function fragment(): any {
+    return yaml.load(readFileSync(FRAGMENT, 'utf8'));
+}
+
+let validator: ((body: unknown) => NotifyParse) | undefined;
+
+/** The notify-body check as the service will build it. */
+export function notifyValidator(): (body: unknown) => NotifyParse {
+    validator ??= createNotifyValidator(mergedSpec().requestValidator('/_matrix/push/v1/notify', 'post'));
+    return validator;
+}
+
+/** A parsed notification from a body that must be valid. */
+export function parseNotification(body: unknown): MatrixNotification {
+    const r = notifyValidator()(structuredClone(body));
+    if (!r.ok) {
+        throw new Error(`unexpected invalid body: ${r.error.error}`);
+    }
+    return r.notification;
+}
+
+export const APNS_DEFAULTS: ApnsPayloadOptions = { convertDeviceTokenToHex: true, sendBadgeCounts: true };
+export const FCM_DEFAULTS: FcmPayloadOptions = { sendBadgeCounts: true, fcmOptions: {} };
+export const WEBPUSH_DEFAULTS: WebPushPayloadOptions = {};
+
+/** An app as parseMatrixApps makes it, for payload tests (credentials do not matter there). */
+export function app(kind: 'apns', payload?: Partial<ApnsPayloadOptions>): MatrixApp;
+export function app(kind: 'fcm', payload?: Partial<FcmPayloadOptions>): MatrixApp;
+export function app(kind: 'webpush', payload?: Partial<WebPushPayloadOptions>): MatrixApp;
+export function app(kind: 'apns' | 'fcm' | 'webpush', payload: object = {}): MatrixApp {
+    const base = { name: `com.example.${kind}`, scheduling: 'immediate' as const, providerId: `matrix/com.example.${kind}` };
+    switch (kind) {
+        case 'apns':
+            return { ...base, kind, payload: { ...APNS_DEFAULTS, ...payload } };
+        case 'fcm':
+            return { ...base, kind, payload: { ...FCM_DEFAULTS, ...payload } };
+        case 'webpush':
+            return { ...base, kind, payload: { ...WEBPUSH_DEFAULTS, ...payload } };
+    }
+}
