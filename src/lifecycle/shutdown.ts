@@ -71,8 +71,13 @@ export async function drainService(parts: ShutdownParts, timeoutMs: number): Pro
     // Leave a little time to close connections cleanly before the deadline.
     const { pending } = await cleanup.drain(deadline - Math.min(1000, timeoutMs * 0.05));
     if (pending > 0) {
-        metrics.shutdownDeletionsLost.inc({ provider: 'all', kind: 'all', where: 'outbox' }, pending);
-        logger.log('error/shutdown', { msg: 'subscription deletions not sent at the shutdown deadline', count: pending });
+        for (const p of cleanup.pendingByProvider()) {
+            const labels = delivery.has(p.provider) ? delivery.labels(p.provider) : { provider: p.provider, kind: 'unknown' };
+            metrics.shutdownDeletionsLost.inc({ ...labels, where: 'outbox' }, p.tokens);
+            logger.log('error/shutdown', {
+                msg: 'subscription deletions not sent at the shutdown deadline', ...labels, count: p.tokens, tokens: p.sample
+            });
+        }
     }
     let held = 0;
     for (const h of delivery.guard.heldDeletions()) {

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { CookieJar } from './cookie-jar';
-import { MwApiError, MwHttpError, MwNetworkError } from './errors';
+import { MwApiError, MwHttpError, MwNetworkError, MwNetworkFailure } from './errors';
 import { parseRetryAfter } from '../util/retry-after';
 
 /** The JSON of a successful action API reply (formatversion=2). */
@@ -13,19 +13,32 @@ export interface ActionApiClientOptions {
     readonly headers: Readonly<Record<string, string>>;
     /** Wikimedia's User-Agent policy: a name plus contact details. */
     readonly userAgent: string;
+    /**
+     * Deadline of each call as a whole, ms: connect (through the proxy, if any), TLS, request,
+     * response headers and the whole body. A call past it fails with MwNetworkError
+     * (failure 'timeout'), which is retryable.
+     */
     readonly timeoutMs: number;
-    /** The egress proxy, when there is one (see egressDispatcher). */
+    /** How calls leave (egress/undici-dispatcher.ts: the proxy, the Host header, per-step deadlines). */
     readonly dispatcher?: Dispatcher;
     /** Seconds per call, labelled by the API action (login, query, echopushsubscriptions). */
     readonly observeDuration?: (action: string, seconds: number) => void;
+    /**
+     * A call that got no usable answer: its deadline passed ('timeout'), the network failed
+     * ('network'), or a non-2xx or non-JSON answer ('http'). Not called for the API's own
+     * error answers, nor for calls aborted by close().
+     */
+    readonly observeFailure?: (action: string, reason: 'timeout' | 'network' | 'http') => void;
     readonly fetch?: typeof fetch;
     readonly now?: () => number;
 }
 
 /**
  * One HTTP exchange with the action API: JSON format, the session's cookies, the
- * User-Agent, a timeout. It knows nothing about logins or tokens (see MwSession). Errors
- * come out as MwError subclasses; none of them carries the request's parameters.
+ * User-Agent, a deadline on the whole exchange (`timeoutMs`, body read included). It knows
+ * nothing about logins or tokens (see MwSession); each login step and the CSRF token fetch
+ * is one such call, so each is bounded too. Errors come out as MwError subclasses; none of
+ * them carries the request's parameters.
  */
 export class ActionApiClient {
     readonly cookies: CookieJar;
@@ -92,10 +105,16 @@ export class ActionApiClient {
             if (this.options.dispatcher) {
                 init.dispatcher = this.options.dispatcher;
             }
+            // The signal bounds the body read too: a wiki that sends headers and stalls
+            // mid-body fails here at the deadline.
             res = await this.fetchImpl(url, init);
             text = await res.text();
         } catch (e) {
-            throw new MwNetworkError(action, describeFetchError(e, this.options.timeoutMs));
+            const { failure, reason } = describeFetchError(e, this.options.timeoutMs, this.closing.signal.aborted);
+            if (failure !== 'closing') {
+                this.options.observeFailure?.(action, failure);
+            }
+            throw new MwNetworkError(action, reason, failure);
         } finally {
             this.options.observeDuration?.(action, (performance.now() - started) / 1000);
         }
@@ -104,16 +123,18 @@ export class ActionApiClient {
         const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), this.now());
 
         if (!res.ok) {
+            this.options.observeFailure?.(action, 'http');
             throw new MwHttpError(action, res.status, retryAfterMs);
         }
         let json: unknown;
         try {
             json = JSON.parse(text);
         } catch {
-            // An HTML error page with a 200 (a cache or proxy in the way): treat as a server fault.
-            throw new MwHttpError(action, res.status, retryAfterMs);
+            json = undefined;
         }
         if (!json || typeof json !== 'object') {
+            // An HTML error page with a 200 (a cache or proxy in the way): treat as a server fault.
+            this.options.observeFailure?.(action, 'http');
             throw new MwHttpError(action, res.status, retryAfterMs);
         }
         const error = (json as { error?: { code?: unknown; info?: unknown } }).error;
@@ -130,7 +151,7 @@ function buildHeaders(configured: Readonly<Record<string, string>>, userAgent: s
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(configured)) {
         if (name.toLowerCase() === 'host') {
-            continue; // fetch drops it; the dispatcher sets it (see egressDispatcher)
+            continue; // fetch drops it; the dispatcher sets it (egress/undici-dispatcher.ts)
         }
         headers[name.toLowerCase()] = value.replace(/\{\{\s*user-agent\s*\}\}/g, userAgent);
     }
@@ -140,13 +161,18 @@ function buildHeaders(configured: Readonly<Record<string, string>>, userAgent: s
     return headers;
 }
 
-function describeFetchError(e: unknown, timeoutMs: number): string {
+/** undici's own step deadlines (egress/undici-dispatcher.ts) and the OS's: all are timeouts. */
+const TIMEOUT_CODES: ReadonlySet<string> = new Set([
+    'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT'
+]);
+
+function describeFetchError(e: unknown, timeoutMs: number, closing: boolean): { failure: MwNetworkFailure; reason: string } {
     const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    if (err.name === 'TimeoutError') {
-        return `timed out after ${timeoutMs} ms`;
+    if (closing) {
+        return { failure: 'closing', reason: 'aborted (closing)' };
     }
-    if (err.name === 'AbortError') {
-        return 'aborted (closing)';
+    if (err.name === 'TimeoutError' || TIMEOUT_CODES.has(err.cause?.code ?? '')) {
+        return { failure: 'timeout', reason: `timed out after ${timeoutMs} ms` };
     }
-    return err.cause?.code ?? err.cause?.message ?? err.message ?? 'network error';
+    return { failure: 'network', reason: err.cause?.code ?? err.cause?.message ?? err.message ?? 'network error' };
 }

@@ -1,22 +1,24 @@
-import { createHash } from 'node:crypto';
 import type { OutboxConfig } from '../config/sections/mediawiki';
-import type { DeadTokenSink } from '../push/dead-token-sink';
 import type { Logger } from '../logging/logger';
 import { tokenFingerprints } from '../logging/redact';
 import type { ServiceMetrics } from '../metrics/service-metrics';
-import type { ProviderId as ProviderName } from '../push/provider';
+import type { DeadTokenSink } from '../push/dead-token-sink';
+import type { MessageSource } from '../push/message';
+import type { ProviderId } from '../push/provider';
 import { backoffDelayMs } from '../util/backoff';
 import { Clock, systemClock } from '../util/clock';
+import { errorMessage } from '../util/errors';
+import { HashedTtlSet } from '../util/hashed-ttl-set';
 import { MwApiError, MwError, SESSION_ERROR_CODES } from './errors';
 import { isEncodableValue } from './multi-value';
 import type { DeleteResult } from './subscription-deleter';
 
-/** MediaWiki's multi-value limit without apihighlimits: where we fall back on toomanyvalues. */
-const LOW_LIMIT = 50;
 /** How long a deleted token is remembered, so a second dead report does not cost a call. */
-const RECENT_TTL_MS = 10 * 60 * 1000;
-const RECENT_MAX = 50000;
+export const RECENTLY_DELETED_TTL_MS = 10 * 60 * 1000;
+/** Most deleted tokens remembered (as hashes); the oldest are forgotten first. */
+export const RECENTLY_DELETED_MAX = 50_000;
 
+/** One delete call for up to one chunk of tokens (SubscriptionDeleter; a fake in tests). */
 export interface Deleter {
     delete(tokens: readonly string[]): Promise<DeleteResult>;
 }
@@ -29,40 +31,64 @@ export interface DeletionOutboxOptions {
     readonly logger: Logger;
     readonly metrics: Pick<ServiceMetrics, 'mwDeletions' | 'mwOutboxSize'>;
     readonly clock?: Clock;
+    /** The backoff's jitter source, in [0, 1). */
     readonly random?: () => number;
 }
 
 interface Entry {
     readonly token: string;
-    readonly provider: ProviderName;
     readonly queuedAt: number;
+    /** Delete calls that carried it so far. */
     attempts: number;
-    /** Not before: backoff after a failure. */
-    readyAt: number;
-    /** Send by: a fresh token waits up to batchWaitMs for a chunk to fill. */
+    /**
+     * When it may go in a chunk that is not full: a fresh token waits up to batchWaitMs for
+     * company; a retried one is due as soon as its backoff ends.
+     */
     dueAt: number;
-    inFlight: boolean;
+}
+
+/** The retried entries of one failed call, waiting out the backoff. */
+interface Parked {
+    readonly readyAt: number;
+    readonly entries: readonly Entry[];
 }
 
 /**
  * Dead tokens waiting to be deleted on the wiki. Tokens are batched into chunks, sent by a
  * small number of calls at a time (one by default), and retried with backoff while the
- * wiki is down, lagging or rate-limiting us. The same token is never pending twice. The
- * outbox is bounded: what does not fit is counted as dropped and logged.
+ * wiki is down, lagging or rate-limiting us. The same token is never pending twice, nor
+ * sent again within RECENTLY_DELETED_TTL_MS of its deletion. The outbox is bounded: what
+ * does not fit is counted as dropped and logged.
+ *
+ * Cost: picking a chunk is O(chunk), whatever the number of tokens waiting. Tokens ready
+ * to send sit in one FIFO in the order they became sendable: fresh tokens by arrival (so
+ * by due time), retried ones appended when their backoff ends. A chunk is the first
+ * `chunkSize` of them. Retried tokens still in backoff are kept aside, one group per failed
+ * call, so they never sit in front of tokens that may go now. (The FIFO is an array with a
+ * head index, not a Map in insertion order: V8 leaves deleted Map entries as holes that
+ * every new iteration from the front walks again, ~50-100 µs per chunk at 100k tokens.)
  */
 export class DeletionOutbox implements DeadTokenSink {
-    private readonly pending = new Map<string, Entry>();
-    /** sha256 of recently deleted tokens → when to forget; hashes, so no token outlives its deletion. */
-    private readonly recent = new Map<string, number>();
+    /** Every token held, queued, parked or in a call (→ its provider): the de-duplication set and the size. */
+    private readonly held = new Map<string, ProviderId>();
+    /** Tokens that may be sent, oldest first: `queue[queueHead]` onwards (see the class comment). */
+    private queue: Entry[] = [];
+    private queueHead = 0;
+    /** Entries in `queue` that came back from backoff: each one makes a chunk due at once. */
+    private retriedQueued = 0;
+    /** Retried tokens waiting out their backoff; one group per failed call, so few. */
+    private parked: Parked[] = [];
+    /** Hashes of tokens deleted recently, so no token outlives its deletion in memory. */
+    private readonly recentlyDeleted: HashedTtlSet;
     private readonly clock: Clock;
     private readonly random: () => number;
-    private chunkSize: number;
     private inFlight = 0;
     private consecutiveFailures = 0;
     /** After a failure the whole outbox waits, not just the failed chunk: the wiki is shared. */
     private pausedUntil = 0;
-    private freshSincePump = 0;
     private timer?: unknown;
+    /** When `timer` fires (epoch ms). */
+    private wakeAt = Infinity;
     private draining = false;
     private closed = false;
     private waiters: Array<() => void> = [];
@@ -70,23 +96,44 @@ export class DeletionOutbox implements DeadTokenSink {
     constructor(private readonly options: DeletionOutboxOptions) {
         this.clock = options.clock ?? systemClock;
         this.random = options.random ?? Math.random;
-        this.chunkSize = options.chunkSize;
+        this.recentlyDeleted = new HashedTtlSet({
+            ttlMs: RECENTLY_DELETED_TTL_MS, maxSize: RECENTLY_DELETED_MAX, now: () => this.clock.now()
+        });
     }
 
+    /** Tokens held: waiting, in backoff or in a call. */
     get size(): number {
-        return this.pending.size;
+        return this.held.size;
     }
 
     get callsInFlight(): number {
         return this.inFlight;
     }
 
-    deadTokens(provider: ProviderName, tokens: readonly string[]): void {
+    /**
+     * What is still held, per provider: count and a few fingerprints (for a shutdown report
+     * of deletions lost at exit). O(held).
+     */
+    pendingByProvider(): Array<{ provider: ProviderId; tokens: number; sample: string[] }> {
+        const by = new Map<ProviderId, { tokens: number; some: string[] }>();
+        for (const [token, provider] of this.held) {
+            const p = by.get(provider) ?? { tokens: 0, some: [] };
+            by.set(provider, p);
+            p.tokens++;
+            if (p.some.length < 5) {
+                p.some.push(token);
+            }
+        }
+        return [...by].map(([provider, p]) => ({ provider, tokens: p.tokens, sample: tokenFingerprints(p.some) }));
+    }
+
+    /** Queues `tokens` for deletion. Never throws; `source` is not used (every source is deleted alike). */
+    deadTokens(provider: ProviderId, tokens: readonly string[], _source?: MessageSource): void {
         try {
             this.enqueue(provider, tokens);
         } catch (e) {
             // The sink must never throw into the delivery path.
-            this.options.logger.log('error/mediawiki', { msg: 'Could not queue dead tokens', err: (e as Error).message });
+            this.options.logger.log('error/mediawiki', { msg: 'Could not queue dead tokens', err: errorMessage(e) });
         }
     }
 
@@ -97,16 +144,16 @@ export class DeletionOutbox implements DeadTokenSink {
     async drain(deadline: number): Promise<{ pending: number }> {
         this.draining = true;
         this.pump();
-        while (this.pending.size > 0 && !this.closed && this.clock.now() < deadline) {
+        while (this.held.size > 0 && !this.closed && this.clock.now() < deadline) {
             await this.nextChange(deadline);
         }
-        if (this.pending.size > 0) {
+        if (this.held.size > 0) {
             this.options.logger.log('warn/mediawiki', {
                 msg: 'Dead tokens still waiting for deletion on the wiki at the drain deadline',
-                pending: this.pending.size, inFlight: this.inFlight
+                pending: this.held.size, inFlight: this.inFlight
             });
         }
-        return { pending: this.pending.size };
+        return { pending: this.held.size };
     }
 
     /** Stops timers; what is still pending is logged (the process is going away). */
@@ -116,16 +163,18 @@ export class DeletionOutbox implements DeadTokenSink {
         }
         this.closed = true;
         this.cancelTimer();
-        if (this.pending.size > 0) {
+        if (this.held.size > 0) {
             this.options.logger.log('warn/mediawiki', {
-                msg: 'Closing with dead tokens not deleted on the wiki', pending: this.pending.size
+                msg: 'Closing with dead tokens not deleted on the wiki', pending: this.held.size
             });
         }
         this.notify();
     }
 
-    private enqueue(provider: ProviderName, tokens: readonly string[]): void {
+    private enqueue(provider: ProviderId, tokens: readonly string[]): void {
         const now = this.clock.now();
+        const { outbox, metrics, logger } = this.options;
+        const dueAt = now + outbox.batchWaitMs;
         const dropped: string[] = [];
         let invalid = 0;
         let added = 0;
@@ -134,28 +183,25 @@ export class DeletionOutbox implements DeadTokenSink {
                 invalid++;
                 continue;
             }
-            if (this.pending.has(token) || this.recentlyDeleted(token, now)) {
+            if (this.held.has(token) || this.recentlyDeleted.has(token)) {
                 continue;
             }
-            if (this.closed || this.pending.size >= this.options.outbox.maxTokens) {
+            if (this.closed || this.held.size >= outbox.maxTokens) {
                 dropped.push(token);
                 continue;
             }
-            this.pending.set(token, {
-                token, provider, queuedAt: now, attempts: 0, readyAt: now,
-                dueAt: now + this.options.outbox.batchWaitMs, inFlight: false
-            });
+            this.held.set(token, provider);
+            this.queue.push({ token, queuedAt: now, attempts: 0, dueAt });
             added++;
         }
-        const { metrics, logger } = this.options;
         metrics.mwDeletions.inc({ result: 'requested' }, added);
         metrics.mwDeletions.inc({ result: 'dropped' }, dropped.length + invalid);
         if (dropped.length) {
             logger.log('warn/mediawiki', {
                 msg: this.closed ? 'Outbox closed: dead tokens dropped, not deleted on the wiki'
                     : 'Deletion outbox full: dead tokens dropped, not deleted on the wiki',
-                provider, dropped: dropped.length, outboxSize: this.pending.size,
-                maxTokens: this.options.outbox.maxTokens, sample: tokenFingerprints(dropped)
+                provider, dropped: dropped.length, outboxSize: this.held.size,
+                maxTokens: outbox.maxTokens, sample: tokenFingerprints(dropped)
             });
         }
         if (invalid) {
@@ -165,22 +211,21 @@ export class DeletionOutbox implements DeadTokenSink {
         if (added === 0) {
             return;
         }
-        this.freshSincePump += added;
-        // Skip the scan while a wake-up is already due and no chunk can be full yet.
-        if (this.timer !== undefined && this.freshSincePump < this.chunkSize && !this.draining) {
+        // The wake-up already armed covers these tokens unless a chunk is full now.
+        if (this.timer !== undefined && this.wakeAt <= dueAt && this.queued < this.options.chunkSize && !this.draining) {
             return;
         }
         this.pump();
     }
 
-    /** Starts every call it may, then sets a timer for when the next one may start. */
+    /** Starts every call it may, then arms a timer for when the next one may start. */
     private pump(): void {
-        this.freshSincePump = 0;
         if (this.closed) {
             return;
         }
         this.cancelTimer();
         const now = this.clock.now();
+        this.releaseParked(now);
         while (this.inFlight < this.options.outbox.concurrency && now >= this.pausedUntil) {
             const chunk = this.nextChunk(now);
             if (!chunk) {
@@ -191,20 +236,65 @@ export class DeletionOutbox implements DeadTokenSink {
         this.scheduleWake(now);
     }
 
-    private nextChunk(now: number): Entry[] | undefined {
-        const eligible: Entry[] = [];
-        let due = false;
-        for (const e of this.pending.values()) {
-            if (!e.inFlight && e.readyAt <= now) {
-                eligible.push(e);
-                due ||= this.draining || e.dueAt <= now;
-            }
+    /** Moves retried tokens whose backoff has ended to the end of the queue. O(groups + moved). */
+    private releaseParked(now: number): void {
+        if (!this.parked.some((g) => g.readyAt <= now)) {
+            return;
         }
-        if (!eligible.length || (!due && eligible.length < this.chunkSize)) {
+        const still: Parked[] = [];
+        for (const group of this.parked) {
+            if (group.readyAt > now) {
+                still.push(group);
+                continue;
+            }
+            for (const e of group.entries) {
+                e.dueAt = group.readyAt;
+                this.queue.push(e);
+            }
+            this.retriedQueued += group.entries.length;
+        }
+        this.parked = still;
+    }
+
+    /** Whether a chunk may go now: a full one, or any due token (or draining). O(1). */
+    private chunkDue(now: number): boolean {
+        const queued = this.queued;
+        if (queued === 0) {
+            return false;
+        }
+        if (this.draining || this.retriedQueued > 0 || queued >= this.options.chunkSize) {
+            return true;
+        }
+        // Fresh tokens are in arrival order, so the first one is due first.
+        return this.queue[this.queueHead].dueAt <= now;
+    }
+
+    /** The first `chunkSize` sendable tokens, taken off the queue; O(chunk) amortised. */
+    private nextChunk(now: number): Entry[] | undefined {
+        if (!this.chunkDue(now)) {
             return undefined;
         }
-        eligible.sort((a, b) => a.dueAt - b.dueAt);
-        return eligible.slice(0, this.chunkSize);
+        const chunk = this.queue.slice(this.queueHead, this.queueHead + this.options.chunkSize);
+        this.queueHead += chunk.length;
+        if (this.queueHead === this.queue.length) {
+            this.queue = [];
+            this.queueHead = 0;
+        } else if (this.queueHead >= 1024 && this.queueHead * 2 >= this.queue.length) {
+            // Drop the taken front; what is copied is no more than what was taken: O(1) amortised.
+            this.queue = this.queue.slice(this.queueHead);
+            this.queueHead = 0;
+        }
+        for (const e of chunk) {
+            if (e.attempts > 0) {
+                this.retriedQueued--;
+            }
+        }
+        return chunk;
+    }
+
+    /** Tokens in the sendable FIFO. */
+    private get queued(): number {
+        return this.queue.length - this.queueHead;
     }
 
     private scheduleWake(now: number): void {
@@ -212,17 +302,20 @@ export class DeletionOutbox implements DeadTokenSink {
             return; // the end of a call pumps again
         }
         let next = Infinity;
-        for (const e of this.pending.values()) {
-            if (!e.inFlight) {
-                next = Math.min(next, this.draining ? e.readyAt : Math.max(e.readyAt, e.dueAt));
-            }
+        if (this.queued > 0) {
+            next = this.chunkDue(now) ? now : this.queue[this.queueHead].dueAt;
+        }
+        for (const group of this.parked) {
+            next = Math.min(next, group.readyAt);
         }
         if (next === Infinity) {
             return;
         }
         next = Math.max(next, this.pausedUntil, now);
+        this.wakeAt = next;
         this.timer = this.clock.setTimeout(() => {
             this.timer = undefined;
+            this.wakeAt = Infinity;
             this.pump();
         }, next - now);
     }
@@ -231,13 +324,13 @@ export class DeletionOutbox implements DeadTokenSink {
         if (this.timer !== undefined) {
             this.clock.clearTimeout(this.timer);
             this.timer = undefined;
+            this.wakeAt = Infinity;
         }
     }
 
     private async send(chunk: Entry[]): Promise<void> {
         this.inFlight++;
         for (const e of chunk) {
-            e.inFlight = true;
             e.attempts++;
         }
         try {
@@ -246,9 +339,6 @@ export class DeletionOutbox implements DeadTokenSink {
         } catch (e) {
             this.failed(chunk, e);
         } finally {
-            for (const e of chunk) {
-                e.inFlight = false;
-            }
             this.inFlight--;
             this.updateGauge();
             this.pump();
@@ -257,12 +347,11 @@ export class DeletionOutbox implements DeadTokenSink {
     }
 
     private succeeded(chunk: Entry[], result: DeleteResult): void {
-        const now = this.clock.now();
         this.consecutiveFailures = 0;
         this.pausedUntil = 0;
         for (const e of chunk) {
-            this.pending.delete(e.token);
-            this.remember(e.token, now);
+            this.held.delete(e.token);
+            this.recentlyDeleted.add(e.token);
         }
         this.options.metrics.mwDeletions.inc({ result: result === 'deleted' ? 'succeeded' : 'already_gone' }, chunk.length);
         this.options.logger.log('debug/mediawiki', {
@@ -273,23 +362,11 @@ export class DeletionOutbox implements DeadTokenSink {
 
     private failed(chunk: Entry[], err: unknown): void {
         const { logger, metrics, outbox } = this.options;
-        const now = this.clock.now();
         if (this.closed) {
-            return;
+            return; // still held: close() and drain() report them
         }
-        const message = err instanceof Error ? err.message : String(err);
-        if (err instanceof MwApiError && err.code === 'toomanyvalues' && chunk.length > LOW_LIMIT) {
-            // The account lacks apihighlimits: fall back to the low limit and resend at once.
-            this.chunkSize = LOW_LIMIT;
-            for (const e of chunk) {
-                e.attempts--;
-            }
-            logger.log('warn/mediawiki', {
-                msg: `The wiki refused ${chunk.length} tokens per call (no apihighlimits?); using ${LOW_LIMIT}`,
-                configured: this.options.chunkSize
-            });
-            return;
-        }
+        const now = this.clock.now();
+        const message = errorMessage(err);
         if (!isRetryable(err)) {
             this.giveUp(chunk, message);
             return;
@@ -297,21 +374,21 @@ export class DeletionOutbox implements DeadTokenSink {
         this.consecutiveFailures++;
         const retryAfterMs = err instanceof MwError ? err.retryAfterMs : undefined;
         const delay = backoffDelayMs(outbox, this.consecutiveFailures, 'equal', retryAfterMs, this.random);
-        this.pausedUntil = now + delay;
+        const readyAt = now + delay;
+        this.pausedUntil = readyAt;
         const retry: Entry[] = [];
         const expired: Entry[] = [];
         for (const e of chunk) {
-            (e.attempts >= outbox.maxAttempts || now + delay - e.queuedAt > outbox.maxAgeMs ? expired : retry).push(e);
+            (e.attempts >= outbox.maxAttempts || readyAt - e.queuedAt > outbox.maxAgeMs ? expired : retry).push(e);
         }
-        for (const e of retry) {
-            e.readyAt = now + delay;
-            e.dueAt = e.readyAt;
+        if (retry.length) {
+            this.parked.push({ readyAt, entries: retry });
         }
         metrics.mwDeletions.inc({ result: 'retried' }, retry.length);
         logger.log('warn/mediawiki', {
             msg: 'Deleting push subscriptions failed; will retry', err: message,
             tokens: chunk.length, retrying: retry.length, delayMs: delay,
-            consecutiveFailures: this.consecutiveFailures, outboxSize: this.pending.size
+            consecutiveFailures: this.consecutiveFailures, outboxSize: this.held.size
         });
         if (expired.length) {
             this.giveUp(expired, `${message} (out of attempts or too old)`);
@@ -320,7 +397,7 @@ export class DeletionOutbox implements DeadTokenSink {
 
     private giveUp(entries: Entry[], reason: string): void {
         for (const e of entries) {
-            this.pending.delete(e.token);
+            this.held.delete(e.token);
         }
         this.options.metrics.mwDeletions.inc({ result: 'gave_up' }, entries.length);
         this.options.logger.log('error/mediawiki', {
@@ -329,25 +406,8 @@ export class DeletionOutbox implements DeadTokenSink {
         });
     }
 
-    private recentlyDeleted(token: string, now: number): boolean {
-        const until = this.recent.get(hash(token));
-        return until !== undefined && until > now;
-    }
-
-    private remember(token: string, now: number): void {
-        const key = hash(token);
-        this.recent.delete(key); // re-insert at the end: the map's order is the expiry order
-        this.recent.set(key, now + RECENT_TTL_MS);
-        for (const [k, until] of this.recent) {
-            if (this.recent.size <= RECENT_MAX && until > now) {
-                break;
-            }
-            this.recent.delete(k);
-        }
-    }
-
     private updateGauge(): void {
-        this.options.metrics.mwOutboxSize.set({}, this.pending.size);
+        this.options.metrics.mwOutboxSize.set({}, this.held.size);
     }
 
     private notify(): void {
@@ -377,8 +437,4 @@ function isRetryable(err: unknown): boolean {
         return true; // still lost after one re-login: the next attempt logs in afresh
     }
     return err instanceof MwError ? err.retryable : false;
-}
-
-function hash(token: string): string {
-    return createHash('sha256').update(token).digest('base64');
 }

@@ -44,11 +44,19 @@ export class MwHttpError extends MwError {
     }
 }
 
-/** No answer at all: connection refused or reset, DNS, timeout. */
+/** Why a call got no answer: its deadline passed, the network failed, or we are closing. */
+export type MwNetworkFailure = 'timeout' | 'network' | 'closing';
+
+/**
+ * No answer at all: connection refused or reset, DNS, or the call's deadline passed
+ * (`failure: 'timeout'`; mediawiki.requestTimeoutMs bounds every call, proxy CONNECT, TLS
+ * and body read included). Always retryable: a wiki (or proxy) that did not answer may
+ * answer later.
+ */
 export class MwNetworkError extends MwError {
     readonly retryable = true;
 
-    constructor(readonly action: string, reason: string) {
+    constructor(readonly action: string, reason: string, readonly failure: MwNetworkFailure = 'network') {
         super(`MediaWiki ${action}: ${reason}`);
     }
 }

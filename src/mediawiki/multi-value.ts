@@ -16,11 +16,3 @@ export function encodeMultiValue(values: readonly string[]): string {
 export function isEncodableValue(value: string): boolean {
     return value.length > 0 && !value.includes(UNIT_SEPARATOR);
 }
-
-/** The inverse, as the API parses it (used by the fake wiki). */
-export function decodeMultiValue(raw: string): string[] {
-    if (raw.startsWith(UNIT_SEPARATOR)) {
-        return raw.slice(1).split(UNIT_SEPARATOR);
-    }
-    return raw === '' ? [] : raw.split('|');
-}

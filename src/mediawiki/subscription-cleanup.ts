@@ -1,23 +1,31 @@
 import type { ServiceConfig } from '../config/service-config';
-import type { DeadTokenSink } from '../push/dead-token-sink';
+import { egressDispatcher } from '../egress/undici-dispatcher';
 import type { Logger } from '../logging/logger';
 import { tokenFingerprints } from '../logging/redact';
 import type { ServiceMetrics } from '../metrics/service-metrics';
-import type { ProviderId as ProviderName } from '../push/provider';
-import { ActionApiClient } from './action-api-client';
+import type { DeadTokenSink } from '../push/dead-token-sink';
+import type { MessageSource } from '../push/message';
+import type { ProviderId } from '../push/provider';
 import type { Clock } from '../util/clock';
+import { ActionApiClient } from './action-api-client';
 import { DeletionOutbox } from './deletion-outbox';
-import { egressDispatcher } from './egress-dispatcher';
 import { MwSession } from './mw-session';
 import { SubscriptionDeleter } from './subscription-deleter';
 
-/** The dead-token sink the service wires into delivery, plus the lifecycle hooks. */
+/**
+ * The dead-token sink the service wires into delivery (through the mass-deletion guard),
+ * plus the lifecycle hooks. Every token it gets is deleted on the wiki alike: `source` is
+ * accepted and ignored (optional, so the old two-argument sink callers still fit).
+ */
 export interface SubscriptionCleanup extends DeadTokenSink {
+    deadTokens(provider: ProviderId, tokens: readonly string[], source?: MessageSource): void;
     /** Delivers what it can before `deadline` (epoch ms); reports how many tokens are left. */
     drain(deadline: number): Promise<{ pending: number }>;
     close(): Promise<void>;
     /** For health checks and tests: tokens waiting, delete calls in progress. */
     stats(): { pending: number; callsInFlight: number };
+    /** Tokens still waiting, per provider, with a few fingerprints (for the shutdown report). */
+    pendingByProvider(): Array<{ provider: ProviderId; tokens: number; sample: string[] }>;
 }
 
 export interface SubscriptionCleanupDeps {
@@ -34,8 +42,9 @@ export interface SubscriptionCleanupDeps {
 
 /**
  * Builds the MediaWiki cleanup: action API client → logged-in session → deleter → outbox.
- * Without credentials, or with the delivery guard's "only log" switch on, nothing is ever
- * deleted and every dead token is logged instead.
+ * Without credentials, or with `mediawiki.mock`, nothing is ever deleted and every dead
+ * token is logged instead. (`delivery.deletionGuard.logOnly` needs nothing here: the guard
+ * then never hands a token on.)
  */
 export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): SubscriptionCleanup {
     const { config, logger, metrics } = deps;
@@ -47,10 +56,6 @@ export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): Subscr
         logger.log('warn/mediawiki', { msg: 'mediawiki.mock is on: dead tokens are logged, never deleted on a wiki' });
         return new LoggingOnlyCleanup(logger, 'mediawiki.mock', (n) => metrics.mwDeletions.inc({ result: 'requested' }, n));
     }
-    if (config.delivery.deletionGuard.logOnly) {
-        logger.log('info/mediawiki', { msg: 'delivery.deletionGuard.logOnly is on: dead tokens are logged, never deleted on the wiki' });
-        return new LoggingOnlyCleanup(logger, 'logOnly', (n) => metrics.mwDeletions.inc({ result: 'requested' }, n));
-    }
     if (!username || !password) {
         logger.log('error/mediawiki', {
             msg: 'No mw_subscription_manager_username/_password: dead subscriptions will NOT be deleted on the wiki'
@@ -60,15 +65,17 @@ export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): Subscr
 
     const uri = deps.apiUri ?? config.mwapi_req.uri;
     const hostHeader = Object.entries(config.mwapi_req.headers).find(([name]) => name.toLowerCase() === 'host')?.[1];
-    const dispatcher = egressDispatcher(uri, config, hostHeader);
+    const timeoutMs = config.mediawiki.requestTimeoutMs;
+    const dispatcher = egressDispatcher(uri, config, { hostHeader, timeoutMs });
     const client = new ActionApiClient({
         uri,
         headers: config.mwapi_req.headers,
         userAgent: config.user_agent,
-        timeoutMs: config.mediawiki.requestTimeoutMs,
+        timeoutMs,
         dispatcher,
         fetch: deps.fetch,
-        observeDuration: (action, seconds) => metrics.mwDuration.observe({ action }, seconds)
+        observeDuration: (action, seconds) => metrics.mwDuration.observe({ action }, seconds),
+        observeFailure: (action, reason) => metrics.mwFailures.inc({ action, reason })
     });
     const session = new MwSession({
         client,
@@ -79,7 +86,7 @@ export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): Subscr
         countLogin: (result) => metrics.mwLogins.inc({ result })
     });
     const outbox = new DeletionOutbox({
-        deleter: new SubscriptionDeleter(session),
+        deleter: new SubscriptionDeleter(session, logger),
         chunkSize: config.mediawiki.deleteChunkSize,
         outbox: config.mediawiki.outbox,
         logger,
@@ -89,16 +96,17 @@ export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): Subscr
     });
     logger.log('info/mediawiki', {
         msg: 'MediaWiki subscription cleanup ready', uri, user: username, loginMethod: config.mediawiki.loginMethod,
-        chunkSize: config.mediawiki.deleteChunkSize, proxy: config.proxy !== undefined, hostHeader
+        chunkSize: config.mediawiki.deleteChunkSize, requestTimeoutMs: timeoutMs, proxy: config.proxy !== undefined, hostHeader
     });
     return {
-        deadTokens: (provider, tokens) => outbox.deadTokens(provider, tokens),
+        deadTokens: (provider, tokens, source) => outbox.deadTokens(provider, tokens, source),
         drain: (deadline) => outbox.drain(deadline),
         stats: () => ({ pending: outbox.size, callsInFlight: outbox.callsInFlight }),
+        pendingByProvider: () => outbox.pendingByProvider(),
         async close() {
             outbox.close();
             client.close();
-            await dispatcher?.close();
+            await dispatcher.close();
         }
     };
 }
@@ -108,7 +116,7 @@ class LoggingOnlyCleanup implements SubscriptionCleanup {
     constructor(private readonly logger: Logger, private readonly why: string,
         private readonly count: (n: number) => void) {}
 
-    deadTokens(provider: ProviderName, tokens: readonly string[]): void {
+    deadTokens(provider: ProviderId, tokens: readonly string[]): void {
         if (!tokens.length) {
             return;
         }
@@ -129,5 +137,9 @@ class LoggingOnlyCleanup implements SubscriptionCleanup {
 
     stats(): { pending: number; callsInFlight: number } {
         return { pending: 0, callsInFlight: 0 };
+    }
+
+    pendingByProvider(): Array<{ provider: ProviderId; tokens: number; sample: string[] }> {
+        return [];
     }
 }

@@ -112,6 +112,9 @@ export function createServiceMetrics(f: MetricFactory) {
             'Logins to the MediaWiki API by result', ['result'] as const),
         mwDuration: def(f, 'Histogram', 'mediawiki_request_duration_seconds',
             'Time of one MediaWiki API call', ['action'] as const, LATENCY_BUCKETS),
+        mwFailures: def(f, 'Counter', 'mediawiki_request_failures_total',
+            'MediaWiki API calls that got no usable answer, by action and reason: timeout (the call\'s deadline passed), network, http',
+            ['action', 'reason'] as const),
         mwOutboxSize: def(f, 'Gauge', 'mediawiki_outbox_tokens',
             'Tokens waiting for deletion on the wiki', [] as const),
 

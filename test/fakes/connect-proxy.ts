@@ -8,6 +8,8 @@ import { AddressInfo } from 'node:net';
  * addresses, so a client that believes it talks to fcm.googleapis.com:443 reaches a fake on
  * 127.0.0.1. Targets that are not mapped are refused (502) unless `allowUnmapped` is set,
  * so a test cannot leak to the internet. Plain (non-CONNECT) requests are refused with 405.
+ * `setStalled(true)` turns it into a black-hole proxy that accepts CONNECT and never answers
+ * (until switched off; tunnels already stalled stay stalled, as with a wedged real proxy).
  */
 export interface ConnectProxyOptions {
     /** 'host:port' as requested → 'host:port' to connect to. */
@@ -20,6 +22,9 @@ export class FakeConnectProxy {
     /** Tunnels opened, per requested target ('fcm.googleapis.com:443' → 3). */
     readonly tunnels: Record<string, number> = {};
     readonly refused: string[] = [];
+    /** CONNECT targets received while stalled (never answered). */
+    readonly stalled: string[] = [];
+    private stall = false;
     private readonly server: http.Server;
     private readonly sockets = new Set<net.Socket>();
     readonly map: Record<string, string>;
@@ -51,6 +56,11 @@ export class FakeConnectProxy {
         return `http://127.0.0.1:${this.port}`;
     }
 
+    /** While on, every new CONNECT is read and never answered. */
+    setStalled(on: boolean): void {
+        this.stall = on;
+    }
+
     /** Tunnels opened to `target` ('host:port'). */
     count(target: string): number {
         return this.tunnels[target] ?? 0;
@@ -67,6 +77,10 @@ export class FakeConnectProxy {
         const target = (req.url ?? '').toLowerCase();
         const mapped = this.map[target] ?? (this.options.allowUnmapped ? target : undefined);
         client.on('error', () => undefined);
+        if (this.stall) {
+            this.stalled.push(target);
+            return;
+        }
         if (!mapped) {
             this.refused.push(target);
             client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
-import { decodeMultiValue } from '../../src/mediawiki/multi-value';
+import { AddressInfo, Socket } from 'node:net';
 
 /**
  * A fake MediaWiki action API on 127.0.0.1 (a real HTTP server, real cookie sessions) that
  * speaks just what the subscription cleanup uses: meta=tokens, action=login (bot passwords),
  * action=clientlogin, and action=echopushsubscriptions&command=delete. Tests, dev mode and
  * benchmarks start it with `FakeMediaWiki.start()` and point `mwapi_req.uri` at `.uri`.
+ * `setStall('silent')` makes it a wiki that accepts requests and never answers them;
+ * `setStall('body')` one that sends the headers and half a body, then nothing (optionally
+ * only for the requests a predicate picks, e.g. only the CSRF token fetch).
  */
 
 export interface FakeAccount {
@@ -50,6 +52,9 @@ interface Session {
     csrfToken?: string;
 }
 
+/** How the fake misbehaves: not at all, no answer at all, or an answer that stops mid-body. */
+export type StallMode = 'none' | 'silent' | 'body';
+
 export const DEFAULT_FAKE_USER = 'PushSubscriptionManager@cleanup';
 export const DEFAULT_FAKE_PASSWORD = 'bot-password-secret';
 const COOKIE = 'fakewiki_session';
@@ -63,6 +68,9 @@ export class FakeMediaWiki {
     readonly deletedTokens: string[] = [];
     readonly logins: Array<{ user: string; method: 'login' | 'clientlogin'; result: string }> = [];
 
+    /** Requests received while stalled (never answered, or answered in part). */
+    stalledRequests = 0;
+
     /** The most delete calls the fake was answering at the same time. */
     maxConcurrentDeletes = 0;
     private deletesInFlight = 0;
@@ -75,6 +83,9 @@ export class FakeMediaWiki {
     private lagSeconds = 0;
     private failures: Array<{ code: string; retryAfter?: string }> = [];
     private latencyMs: number;
+    private stall: StallMode = 'none';
+    private stallOnly?: (action: string, params: Readonly<Record<string, string>>) => boolean;
+    private readonly sockets = new Set<Socket>();
 
     private constructor(private readonly server: Server, private readonly options: FakeMediaWikiOptions) {
         this.accounts = { ...(options.accounts ?? { [DEFAULT_FAKE_USER]: { password: DEFAULT_FAKE_PASSWORD } }) };
@@ -88,6 +99,10 @@ export class FakeMediaWiki {
         const server = createServer();
         const fake = new FakeMediaWiki(server, options);
         server.on('request', (req, res) => fake.handle(req, res));
+        server.on('connection', (socket: Socket) => {
+            fake.sockets.add(socket);
+            socket.on('close', () => fake.sockets.delete(socket));
+        });
         await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
         return fake;
     }
@@ -101,7 +116,21 @@ export class FakeMediaWiki {
         await new Promise<void>((resolve) => this.server.close(() => resolve()));
     }
 
+    /** Client connections open now (a client that gave up on a call must close its socket). */
+    get openConnections(): number {
+        return this.sockets.size;
+    }
+
     // --- controls ---
+
+    /**
+     * From now on, requests get no answer ('silent') or a truncated one ('body'); 'none' ends
+     * it. With `only`, just the requests it picks (by action and parameters) are stalled.
+     */
+    setStall(mode: StallMode, only?: (action: string, params: Readonly<Record<string, string>>) => boolean): void {
+        this.stall = mode;
+        this.stallOnly = only;
+    }
 
     addSubscriptions(tokens: Iterable<string>): void {
         for (const t of tokens) {
@@ -146,6 +175,15 @@ export class FakeMediaWiki {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', () => {
+            if (this.stall !== 'none' && (!this.stallOnly || this.stallOnly(...this.actionOf(req, Buffer.concat(chunks).toString('utf8'))))) {
+                this.stalledRequests++;
+                if (this.stall === 'body') {
+                    const body = JSON.stringify({ batchcomplete: true, query: { tokens: { logintoken: 'x'.repeat(64) } } });
+                    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(body.length) });
+                    res.write(body.slice(0, body.length >> 1));
+                }
+                return;
+            }
             const body = Buffer.concat(chunks).toString('utf8');
             const isDelete = body.includes('action=echopushsubscriptions') || (req.url ?? '').includes('action=echopushsubscriptions');
             if (isDelete) {
@@ -162,13 +200,17 @@ export class FakeMediaWiki {
         });
     }
 
-    private answer(req: IncomingMessage, res: ServerResponse, body: string): void {
+    private actionOf(req: IncomingMessage, body: string): [string, Record<string, string>] {
         const url = new URL(req.url ?? '/', 'http://localhost');
         const params: Record<string, string> = Object.fromEntries(url.searchParams);
         if (req.method === 'POST') {
             Object.assign(params, Object.fromEntries(new URLSearchParams(body)));
         }
-        const action = params.action ?? '';
+        return [params.action ?? '', params];
+    }
+
+    private answer(req: IncomingMessage, res: ServerResponse, body: string): void {
+        const [action, params] = this.actionOf(req, body);
         this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '', action, params, headers: req.headers });
 
         if (this.outage) {
@@ -338,6 +380,20 @@ export class FakeMediaWiki {
     private exists(token: string): boolean {
         return this.subscriptions.has(token) || (this.options.everyTokenExists === true && !this.deleted.has(token));
     }
+}
+
+/** The separator MediaWiki accepts for multi-value parameters whose values contain '|'. */
+const UNIT_SEPARATOR = '\x1f';
+
+/**
+ * A multi-value parameter as the API parses it (ApiBase::parseMultiValue): split on '|', or
+ * on \x1f when the value starts with it.
+ */
+export function decodeMultiValue(raw: string): string[] {
+    if (raw.startsWith(UNIT_SEPARATOR)) {
+        return raw.slice(1).split(UNIT_SEPARATOR);
+    }
+    return raw === '' ? [] : raw.split('|');
 }
 
 function readCookie(header: string | undefined, name: string): string | undefined {

@@ -71,4 +71,23 @@ describe('faults: MediaWiki outage and dead-token storm', function () {
         assert.ok(rig.svc.logger.at('error').some((e) => JSON.stringify(e.entry).includes('mass-deletion guard tripped')));
         await checkInvariants(rig, []);
     });
+
+    it('delivery.deletionGuard.logOnly: dead tokens are logged by fingerprint, NO deletion reaches the wiki', async () => {
+        rig = await startRig({ deletionGuard: { logOnly: true } });
+        const { wiki } = rig;
+        const dead = tokens('fcm', 'dead-', 5);
+        await push(rig, 'fcm', [...dead, ...tokens('fcm', 'ok-', 5)]);
+        await settled('fcm', 10);
+        await sleep(300); // longer than the outbox's batch wait: a deletion would have gone by now
+
+        assert.equal(await messages('fcm', 'dead'), 5);
+        assert.deepEqual(wiki.requests, [], 'the wiki was never called, not even to log in');
+        assert.equal(await metricValue(MW_DELETIONS, { result: 'requested' }), 0);
+        const text = rig.svc.logger.text();
+        assert.ok(text.includes('would delete'), 'what would be deleted is logged');
+        for (const t of dead) {
+            assert.ok(!text.includes(t), 'a full device token was logged');
+        }
+        await checkInvariants(rig, []);
+    });
 });

@@ -137,7 +137,7 @@ describe('MediaWiki subscription cleanup against the fake wiki', () => {
             fake: { subscriptions: tokens }, clock: adapter,
             outbox: { batchWaitMs: 1000, baseDelayMs: 1000, maxDelayMs: 60000 },
             // The attempt count below depends on the jitter; the lowest draws made it flaky
-            // (15 attempts in 3 of 10 runs). Jitter itself is tested in units.test.ts.
+            // (15 attempts in 3 of 10 runs). Jitter itself is tested in test/util/backoff.test.ts.
             random: () => 0.5
         });
         const fake = h.fake;
@@ -287,21 +287,8 @@ describe('MediaWiki subscription cleanup against the fake wiki', () => {
     });
 });
 
+/** (delivery.deletionGuard.logOnly is tested end to end in test/faults/mediawiki-storm.test.ts.) */
 describe('MediaWiki subscription cleanup switched off', () => {
-    it('with the delivery guard in log-only mode: logs what it would delete, deletes nothing', async () => {
-        const tokens = fakeTokens(3);
-        const h = await startHarness({ fake: { subscriptions: tokens }, conf: { delivery: { deletionGuard: { logOnly: true } } } });
-        try {
-            h.cleanup.deadTokens('fcm', tokens);
-            assert.deepEqual(await h.cleanup.drain(soon()), { pending: 0 });
-            assert.equal(h.fake.requests.length, 0);
-            assert.ok(h.logger.at('info').some((e) => JSON.stringify(e.entry).includes('logOnly')));
-            assert.ok(!h.logger.text().includes(tokens[0]));
-        } finally {
-            await h.close();
-        }
-    });
-
     it('with mediawiki.mock (development without the launcher): logs, calls no wiki', async () => {
         const tokens = fakeTokens(3);
         const h = await startHarness({ fake: { subscriptions: tokens }, mediawiki: { mock: true } });

@@ -1,51 +1,43 @@
 import assert from 'node:assert/strict';
-import { createServer, Server } from 'node:http';
-import { AddressInfo, connect } from 'node:net';
+import { FakeConnectProxy } from '../fakes/connect-proxy';
 import { fakeTokens, startHarness } from './helpers';
 
-/** A minimal HTTP CONNECT proxy that counts the tunnels it opens. */
-async function startConnectProxy(): Promise<{ server: Server; url: string; tunnels: string[] }> {
-    const tunnels: string[] = [];
-    const server = createServer((_req, res) => res.writeHead(405).end());
-    server.on('connect', (req, client, head) => {
-        tunnels.push(req.url ?? '');
-        const [host, port] = (req.url ?? '').split(':');
-        const upstream = connect(Number(port), host, () => {
-            client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-            upstream.write(head);
-            upstream.pipe(client);
-            client.pipe(upstream);
-        });
-        upstream.on('error', () => client.destroy());
-        client.on('error', () => upstream.destroy());
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tunnels };
-}
-
 describe('MediaWiki cleanup through the egress proxy', () => {
-    it('goes through the proxy, unless the host is on no_proxy_list', async () => {
-        const proxy = await startConnectProxy();
-        try {
-            const tokens = fakeTokens(3);
-            const h = await startHarness({ fake: { subscriptions: tokens }, conf: { proxy: proxy.url } });
-            h.cleanup.deadTokens('fcm', tokens);
-            assert.deepEqual(await h.cleanup.drain(Date.now() + 5000), { pending: 0 });
-            await h.close();
-            assert.deepEqual(h.fake.deletedTokens, tokens);
-            assert.ok(proxy.tunnels.length >= 1);
-            assert.ok(proxy.tunnels.every((t) => t.startsWith('127.0.0.1:')));
+    let proxy: FakeConnectProxy;
+    beforeEach(async () => {
+        proxy = await FakeConnectProxy.start({ allowUnmapped: true });
+    });
+    afterEach(async () => {
+        await proxy.close();
+    });
 
-            const direct = await startHarness({ fake: { subscriptions: tokens }, conf: { proxy: proxy.url, no_proxy_list: ['127.0.0.1'] } });
-            const before = proxy.tunnels.length;
-            direct.cleanup.deadTokens('fcm', tokens);
-            await direct.cleanup.drain(Date.now() + 5000);
-            await direct.close();
-            assert.deepEqual(direct.fake.deletedTokens, tokens);
-            assert.equal(proxy.tunnels.length, before);
+    const tunnelsOpened = () => Object.values(proxy.tunnels).reduce((a, b) => a + b, 0);
+
+    it('goes through the proxy (CONNECT to the wiki host:port)', async () => {
+        const tokens = fakeTokens(3);
+        const h = await startHarness({ fake: { subscriptions: tokens }, conf: { proxy: proxy.url } });
+        try {
+            h.cleanup.deadTokens('fcm', tokens, 'echo');
+            assert.deepEqual(await h.cleanup.drain(Date.now() + 5000), { pending: 0 });
+            assert.deepEqual(h.fake.deletedTokens, tokens);
+            const target = new URL(h.fake.uri).host;
+            assert.ok(proxy.count(target) >= 1, JSON.stringify(proxy.tunnels));
+            assert.equal(tunnelsOpened(), proxy.count(target));
         } finally {
-            proxy.server.closeAllConnections();
-            proxy.server.close();
+            await h.close();
+        }
+    });
+
+    it('goes direct when the host is on no_proxy_list', async () => {
+        const tokens = fakeTokens(3);
+        const h = await startHarness({ fake: { subscriptions: tokens }, conf: { proxy: proxy.url, no_proxy_list: ['127.0.0.1'] } });
+        try {
+            h.cleanup.deadTokens('fcm', tokens, 'echo');
+            await h.cleanup.drain(Date.now() + 5000);
+            assert.deepEqual(h.fake.deletedTokens, tokens);
+            assert.equal(tunnelsOpened(), 0);
+        } finally {
+            await h.close();
         }
     });
 });

@@ -9,7 +9,7 @@ import { WebPushConfig } from '../../src/config/sections/webpush';
 import { EgressPolicy } from '../../src/egress/agents';
 import { DnsLookup } from '../../src/providers/webpush/endpoint-policy';
 import { createWebPushProvider, WebPushProvider } from '../../src/providers/webpush';
-import { BlackHoleServer } from '../fakes/black-hole';
+import { BlackHole } from '../fakes/black-hole';
 import { FakeConnectProxy } from '../fakes/connect-proxy';
 import { createFakeTls, FAKE_TLS_HOSTS, FakeTls } from '../fakes/tls';
 import { FakeWebPushServer } from '../fakes/webpush-server';
@@ -224,7 +224,7 @@ describe('WebPushProvider against the fake push service', function () {
     });
 
     it('loopback, private, link-local, plain-http, userinfo, non-443, not-allowed and rebinding endpoints are never contacted, in the same batch as good ones that are delivered', async () => {
-        const canary = await BlackHoleServer.start();
+        const canary = await BlackHole.start();
         const dns = new FakeDns({ 'rebind.push.apple.com': ['127.0.0.1'], 'inside.notify.windows.com': ['10.1.2.3', '52.1.2.3'] });
         try {
             const { provider } = make({}, { dns });
@@ -257,7 +257,7 @@ describe('WebPushProvider against the fake push service', function () {
             assert.match(resultOf(results, refused.rebinding).detail ?? '', /non-public loopback address 127\.0\.0\.1/);
             assert.match(resultOf(results, refused.mixedAnswer).detail ?? '', /private address 10\.1\.2\.3/);
             assert.equal(outcomeOf(results, plainHttp), 'dead:invalid_subscription');
-            assert.equal(canary.connections, 0, 'the other loopback port was never connected to');
+            assert.equal(canary.accepted, 0, 'the other loopback port was never connected to');
             assert.equal(fake.requestsFor(victim.id), 0);
             assert.equal(fake.counters.requests, 2, 'only the two good subscriptions reached the push service');
             // The rebinding names were refused at connect time, after resolution: the check is in the socket's lookup.
@@ -268,7 +268,7 @@ describe('WebPushProvider against the fake push service', function () {
     });
 
     it('a black-hole push service (accepts TCP, never answers) gives transient within the deadline, and frees its slot', async () => {
-        const hole = await BlackHoleServer.start();
+        const hole = await BlackHole.start();
         try {
             const { provider } = make({ testOnlyLoopbackEndpoints: [`127.0.0.1:${hole.port}`], requestTimeoutMs: 400, maxSocketsPerOrigin: 1 });
             const tokens = [strayToken(`https://127.0.0.1:${hole.port}/push/a`), strayToken(`https://127.0.0.1:${hole.port}/push/b`)];
@@ -280,7 +280,7 @@ describe('WebPushProvider against the fake push service', function () {
                 // One slot: the two requests run one after the other, each bounded by the deadline.
                 assert.ok(took >= 700 && took < 2000, `round ${round}: took ${took} ms`);
             }
-            assert.ok(hole.connections >= 2);
+            assert.ok(hole.accepted >= 2);
             await new Promise((r) => setTimeout(r, 50));
             assert.equal(hole.open, 0, 'timed-out connections are closed, not left hanging');
         } finally {

@@ -359,7 +359,8 @@ export class WebPushProvider implements PushProvider {
                 maxSockets: max,
                 ca: this.ca,
                 lookup: publicOnlyLookup(this.deps.dnsLookup, loopbackExempt),
-                connectTimeoutMs: this.config.requestTimeoutMs
+                proxyConnectTimeoutMs: this.config.requestTimeoutMs,
+                tlsHandshakeTimeoutMs: this.config.requestTimeoutMs
             }),
             limiter: new ConcurrencyLimiter(max),
             active: 0

@@ -1,1 +1,0 @@
-export { createSubscriptionCleanup, SubscriptionCleanup, SubscriptionCleanupDeps } from './subscription-cleanup';
