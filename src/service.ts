@@ -2,7 +2,17 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { createServer, RequestListener, Server } from 'node:http';
 import * as path from 'node:path';
-import { loadServiceConfig, PROJECT_ROOT, ServiceConfig } from './config/service-config';
+import { ProviderInstanceConfig, resolveEntry } from './config/sections/provider-registry';
+import { loadServiceConfig, PROJECT_ROOT, ServiceConfig, toConfigError } from './config/service-config';
+import { DeadTokenMemory } from './dead-tokens/dead-token-memory';
+import { MatrixApps, parseMatrixApps } from './front-doors/matrix/apps-config';
+import { RecentNotifications } from './front-doors/matrix/dedupe';
+import { createMatrixFrontDoor } from './front-doors/matrix/matrix-front-door';
+import { MongoosePushConfig, resolveMongoosePushConfig } from './front-doors/mongoosepush/config';
+import { createMongoosePushFrontDoor } from './front-doors/mongoosepush/mongoosepush-front-door';
+import { FrontDoor } from './http/front-door';
+import { ProviderKind } from './push/provider';
+import { ConfigError } from './config/config-error';
 import { DeadTokenRouter } from './delivery/dead-token-router';
 import { DeletionGuard } from './delivery/deletion-guard';
 import { Delivery } from './delivery/delivery';
@@ -56,14 +66,16 @@ function readServiceInfo(): ServiceInfo {
 export default async function startService(options: ServiceRunnerOptions): Promise<RunningService> {
     const logger = options.logger;
     let config: ServiceConfig;
+    let wiring: FrontDoorWiring;
     try {
         config = loadServiceConfig(options.config);
+        wiring = resolveFrontDoorWiring(config);
     } catch (e) {
         // service-runner logs a fatal and exits 1; say plainly which key is wrong.
         logger.log('fatal/config', (e as Error).message);
         throw e;
     }
-    for (const warning of config.warnings) {
+    for (const warning of [...config.warnings, ...wiring.warnings]) {
         logger.log('warn/config', warning);
     }
     const info = readServiceInfo();
@@ -77,11 +89,12 @@ export default async function startService(options: ServiceRunnerOptions): Promi
 
     // Providers, then delivery (limits, retry policy, the guard in front of the dead-token sinks).
     const registry = new ProviderRegistry({
-        instances: config.providerInstances, egress: config, userAgent: config.user_agent, logger
+        instances: wiring.instances, egress: config, userAgent: config.user_agent, logger
     });
     const cleanup = createSubscriptionCleanup({ config, logger, metrics });
-    const sinks = new DeadTokenRouter({ echo: cleanup }, logger);
-    const guard = new DeletionGuard(config.providerInstances, sinks, logger, metrics);
+    const deadTokens = new DeadTokenMemory(config.deadTokenMemory, metrics);
+    const sinks = new DeadTokenRouter({ echo: cleanup, matrix: deadTokens, mongoosepush: deadTokens }, logger);
+    const guard = new DeletionGuard(wiring.instances, sinks, logger, metrics);
     const delivery = new Delivery({
         instances: registry.all(), guard, metrics, logger,
         callTimeoutMs: config.delivery.callTimeoutMs, stallAfterMs: config.delivery.stallAfterMs
@@ -104,8 +117,31 @@ export default async function startService(options: ServiceRunnerOptions): Promi
         metrics, logger, maxBodySize: config.max_body_size, verbose: config.queueing.verbose
     });
 
+    const frontDoors: FrontDoor[] = [echo];
+    const tokenSyntax = (id: string) => registry.get(id).tokenSyntax;
+    if (wiring.matrixApps && config.matrix) {
+        frontDoors.push(createMatrixFrontDoor({
+            spec, apps: wiring.matrixApps, immediate, queue, delivery, tokenSyntax, deadTokens,
+            recent: new RecentNotifications({ windowMs: config.matrix.dedupeWindowMs, maxEntries: config.matrix.dedupeMaxEntries }),
+            answerWithinMs: config.matrix.answerWithinMs, maxBodySize: config.max_body_size, metrics, logger
+        }));
+    }
+    if (wiring.mongoosepush) {
+        const routed = [wiring.mongoosepush.apns.prod, wiring.mongoosepush.apns.dev, wiring.mongoosepush.fcm]
+            .flatMap((r) => (r ? [r.provider] : [])).filter((id, i, all) => all.indexOf(id) === i);
+        frontDoors.push(createMongoosePushFrontDoor({
+            config: wiring.mongoosepush, immediate, tokenSyntax, deadTokens, version: info.version,
+            maxBodySize: config.max_body_size, metrics, logger,
+            health: () => routed.map((id) => {
+                const p = registry.get(id);
+                const usable = p.usable && !delivery.stalledProviders().includes(id);
+                return { provider: id, kind: p.config.kind, usable, ...(usable ? {} : { detail: p.usable ? 'no answer from the push service lately' : 'not configured' }) };
+            })
+        }));
+    }
+
     const listener = createRequestListener({
-        config, spec, frontDoors: [echo], metrics, logger, info,
+        config, spec, frontDoors, metrics, logger, info,
         health: { lifecycle, isFull: () => ledger.isFull, stalledProviders: () => delivery.stalledProviders() }
     });
     let server: Server;
@@ -192,4 +228,53 @@ function listen(listener: RequestListener, port: number, host: string): Promise<
         server.headersTimeout = 20000;
         server.keepAliveTimeout = 5000;
     });
+}
+
+/** What the config says beyond the registry's own instances: the front doors' apps and routes. */
+interface FrontDoorWiring {
+    /** Every provider instance: the registry's, plus those Matrix `type:` apps define. */
+    readonly instances: readonly ProviderInstanceConfig[];
+    readonly matrixApps?: MatrixApps;
+    readonly mongoosepush?: MongoosePushConfig;
+    readonly warnings: readonly string[];
+}
+
+/**
+ * Resolves the Matrix apps (Sygnal's `apps:` block: each `type:` app becomes a provider
+ * instance `matrix/<app>`; `provider:` apps name a registry instance) and the MongoosePush
+ * routes against the registry.
+ *
+ * @throws ConfigError naming the key (an unknown provider id, a bad app setting)
+ */
+function resolveFrontDoorWiring(config: ServiceConfig): FrontDoorWiring {
+    const instances = [...config.providerInstances];
+    const kinds = (): Map<string, ProviderKind> => new Map(instances.map((p) => [p.id, p.kind]));
+    const warnings: string[] = [];
+    let matrixApps: MatrixApps | undefined;
+    if (config.matrix) {
+        matrixApps = parseMatrixApps(config.matrix.apps, { baseDir: PROJECT_ROOT, providers: kinds() });
+        warnings.push(...matrixApps.warnings.map((w) => `matrix: ${w}`));
+        for (const app of matrixApps.apps) {
+            const c = app.create;
+            if (!c) {
+                continue;
+            }
+            const key = `matrix.apps.${app.name}`;
+            let raw: Record<string, unknown>;
+            if (c.kind === 'apns') {
+                if (!c.token) {
+                    throw new ConfigError(`${key}.certfile`, 'certificate (certfile) auth is not supported here yet: use keyfile, key_id and team_id');
+                }
+                raw = { kind: 'apns', production: c.production, token: c.token, topic: c.topic };
+            } else if (c.kind === 'fcm') {
+                raw = { kind: 'fcm', service_account: c.service_account, project_id: c.project_id,
+                    ...(c.max_sockets !== undefined ? { max_sockets: c.max_sockets } : {}) };
+            } else {
+                raw = { kind: 'webpush', vapid: c.vapid, ttl: c.ttlSeconds };
+            }
+            instances.push(resolveEntry(app.providerId, key, raw, config.delivery, toConfigError));
+        }
+    }
+    const mongoosepush = resolveMongoosePushConfig(config.mongoosepush, kinds());
+    return { instances, matrixApps, mongoosepush, warnings };
 }

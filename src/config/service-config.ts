@@ -9,6 +9,7 @@ import { MediaWikiConfig, mediawikiSchema, MwApiRequestConfig, mwapiReqSchema } 
 import { OperationsConfig, operationsSchema, resolveInboundAuth } from './sections/operations';
 import { ApnsConfig, apnsSchema, FcmConfig, fcmSchema } from './sections/providers';
 import { WebPushConfig, webpushSchema } from './sections/webpush';
+import { DeadTokenMemoryConfig, frontDoorsSchema, MatrixConfig, MongoosePushConfigSection } from './sections/front-doors';
 import { checkQueueing, QueueingConfig, queueingSchema } from './sections/queueing';
 import { DeliveryConfig, deliverySchema } from './sections/delivery';
 import { ProviderInstanceConfig, providersSchema, resolveProviderInstances } from './sections/provider-registry';
@@ -34,6 +35,11 @@ export interface ServiceConfig extends HttpConfig, EgressConfig, OperationsConfi
     readonly providers: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
     /** Every provider instance (legacy blocks and `providers:`), resolved with its limits. */
     readonly providerInstances: readonly ProviderInstanceConfig[];
+    /** The Matrix push gateway API (off unless set). */
+    readonly matrix?: MatrixConfig;
+    /** The MongoosePush v3 API (off unless set). */
+    readonly mongoosepush?: MongoosePushConfigSection;
+    readonly deadTokenMemory: DeadTokenMemoryConfig;
     /** Things that start but deserve a word: logged once at start-up. */
     readonly warnings: readonly string[];
     /** Injected by service-runner, not written by operators. */
@@ -66,6 +72,7 @@ const configSchema = {
         fcm: fcmSchema,
         webpush: webpushSchema,
         providers: providersSchema,
+        ...frontDoorsSchema,
         queueing: queueingSchema,
         delivery: deliverySchema,
         worker_id: { type: 'integer', default: 0 },
@@ -170,7 +177,7 @@ function resolveSecret(key: string, inline: string | undefined, file: string | u
 }
 
 /** The first ajv error as a ConfigError naming the key (under `prefix`, for nested validations). */
-function toConfigError(errors: NonNullable<typeof validateSchema.errors>, prefix = ''): ConfigError {
+export function toConfigError(errors: NonNullable<typeof validateSchema.errors>, prefix = ''): ConfigError {
     // Prefer the most specific error: anyOf reports its own summary after the branches.
     const e = errors.find((err) => err.keyword !== 'anyOf') ?? errors[0];
     const path = e.instancePath.slice(1).replace(/\//g, '.');

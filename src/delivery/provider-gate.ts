@@ -89,7 +89,7 @@ export class ProviderGate {
         try {
             call = this.provider.send(batch, report);
         } catch (e) {
-            call = Promise.reject(e);
+            call = Promise.reject(e instanceof Error ? e : new Error(String(e)));
         }
         try {
             const how = await Promise.race([call.then(() => 'done' as const, (e: unknown) => {

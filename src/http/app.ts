@@ -104,7 +104,7 @@ export function createRequestListener(deps: AppDeps): RequestListener {
                 const m = t.regex.exec(path);
                 if (m) {
                     entry = t;
-                    params = Object.fromEntries(t.names.map((n, i) => [n, safeDecode(m[i + 1])]));
+                    params = Object.fromEntries(t.names.map((n, i) => [n, m[i + 1]]));
                     break;
                 }
             }
@@ -154,14 +154,6 @@ export function createRequestListener(deps: AppDeps): RequestListener {
 }
 
 const NO_PARAMS: RouteParams = Object.freeze({});
-
-function safeDecode(s: string): string {
-    try {
-        return decodeURIComponent(s);
-    } catch {
-        return s;
-    }
-}
 
 /** Counts an answer by route (a spec path or 'other', never the raw URL) and status. */
 function countRequest(metrics: ServiceMetrics, route: string, res: ServerResponse): void {

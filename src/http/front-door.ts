@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpProblem } from './problem';
 
-/** Path parameters of a templated route (`/v3/notification/{device_id}`), URL-decoded. */
+/** Path parameters of a templated route (`/v3/notification/{device_id}`), as they appear in the path (still percent-encoded). */
 export type RouteParams = Readonly<Record<string, string>>;
 
 /**

@@ -104,6 +104,22 @@ export function createServiceMetrics(f: MetricFactory) {
         deadTokenMemory: def(f, 'Gauge', 'dead_token_memory_entries',
             'Dead tokens remembered for the Matrix and MongoosePush front doors', [] as const),
 
+        // The Matrix front door
+        matrixNotifications: def(f, 'Counter', 'matrix_notifications_total',
+            'Matrix notify requests by result: ok, not_json, bad_json, too_large, unavailable', ['result'] as const),
+        matrixDevices: def(f, 'Counter', 'matrix_devices_total',
+            'Matrix devices by app (config name) and outcome: delivered, pending, retrying, rejected, skipped, duplicate, batched',
+            ['app', 'outcome'] as const),
+        matrixAnswer: def(f, 'Histogram', 'matrix_answer_seconds',
+            'Time to answer a Matrix notify (the homeserver waits for it)', [] as const, LATENCY_BUCKETS),
+
+        // The MongoosePush front door
+        mongoosepushRequests: def(f, 'Counter', 'mongoosepush_requests_total',
+            'MongoosePush v3 requests by service, mode and outcome (delivered, transient, pending, dead, ... schema_error)',
+            ['service', 'mode', 'outcome'] as const),
+        mongoosepushAnswer: def(f, 'Histogram', 'mongoosepush_answer_seconds',
+            'Time to answer a MongoosePush v3 request (MongooseIM waits 2 s)', ['service'] as const, LATENCY_BUCKETS),
+
         // MediaWiki cleanup
         mwDeletions: def(f, 'Counter', 'mediawiki_deletions_total',
             'Subscription deletions by result: requested, succeeded, already_gone, retried, gave_up, dropped',

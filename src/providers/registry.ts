@@ -19,6 +19,8 @@ export interface RegisteredProvider {
     readonly config: ProviderInstanceConfig;
     readonly provider: PushProvider;
     readonly tokenSyntax: TokenSyntax;
+    /** False when its credentials are missing (it answers config_error NotConfigured). */
+    readonly usable: boolean;
 }
 
 /**
@@ -35,12 +37,12 @@ export class ProviderRegistry {
         const env = deps.env ?? process.env;
         try {
             for (const config of deps.instances) {
-                const kind = KIND_MODULES[config.kind] as KindModule<ProviderKind> | undefined;
+                const kind = KIND_MODULES[config.kind];
                 if (!kind) {
                     throw new ConfigError(`${config.key}`, `provider kind ${config.kind} is not available in this build`);
                 }
                 const logger = deps.logger.child({ provider: config.id, kind: config.kind });
-                const settings = config.settings as KindSettings[ProviderKind] & { mock?: boolean };
+                const settings = config.settings;
                 let provider: PushProvider;
                 const hint = kind.missing(settings, env);
                 if (settings.mock && !kind.ownMock) {
@@ -50,7 +52,7 @@ export class ProviderRegistry {
                 } else {
                     provider = kind.create(config.id, config.key, settings, { logger, egress: deps.egress, userAgent: deps.userAgent, env });
                 }
-                this.byId.set(config.id, { config, provider, tokenSyntax: kind.tokenSyntax });
+                this.byId.set(config.id, { config, provider, tokenSyntax: kind.tokenSyntax, usable: !(provider instanceof UnconfiguredProvider) });
             }
         } catch (e) {
             void this.close();

@@ -49,6 +49,16 @@ export class ImmediateSender {
         this.retryDelay = schedulerRetryDelay(() => this.draining, options.random ?? Math.random);
     }
 
+    /** Seconds a refused client should wait (the Retry-After of a 503). */
+    get retryAfterSeconds(): number {
+        return this.options.retryAfterSeconds;
+    }
+
+    /** Whether `tokens` more tokens would be taken now (not draining, under the cap). */
+    canTake(tokens: number): boolean {
+        return !this.draining && this.options.ledger.fits(tokens);
+    }
+
     /**
      * Takes a request and sends it now. `answers` resolves with the first answer of every
      * token (syntax failures included) as soon as all have one, or after `waitMs` with

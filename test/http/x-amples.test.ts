@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
+import { ProviderFakes, startProviderFakes } from '../fakes/provider-fakes';
 import { startTestService, TestService } from '../helpers/service-harness';
 
 /**
@@ -34,12 +35,22 @@ function matches(expected: unknown, actual: unknown, where: string): void {
 }
 
 describe('spec.yaml x-amples', function () {
+    this.timeout(20000);
     let svc: TestService;
+    let fakes: ProviderFakes;
     before(async () => {
-        svc = await startTestService();
+        // Every front door on, against the provider fakes (the MongoosePush examples need real
+        // provider answers: 'dead-' tokens are unregistered at the fakes).
+        fakes = await startProviderFakes();
+        svc = await startTestService({
+            ...fakes.conf,
+            matrix: { apps: { 'org.example.app': { provider: 'apns' } } },
+            mongoosepush: { fcm: 'fcm', apns: { prod: 'apns' } }
+        });
     });
     after(async () => {
         await svc.close();
+        await fakes.close();
     });
 
     const cases: [string, string, Xample][] = [];

@@ -136,19 +136,31 @@ export function resolveProviderInstances(c: RawRegistryConfig, presentKeys: Read
         if (out.has(id)) {
             throw new ConfigError(key, `provider id "${id}" is defined twice (also by the top-level ${id} block)`);
         }
-        const kind = raw.kind as ProviderKind;
-        const validate = entryValidator(kind);
-        if (!validate) {
-            throw new ConfigError(`${key}.kind`, `kind ${kind} is not available (available: ${availableKinds().join(', ')})`);
-        }
-        const entry = structuredClone(raw);
-        if (!validate(entry)) {
-            throw toError(validate.errors ?? [], key);
-        }
-        const { kind: _kind, concurrency, rateLimitPerSecond, retry, deletionGuard, ...settings } = entry as Record<string, unknown>;
-        out.set(id, instance(id, kind, key, settings, { concurrency, rateLimitPerSecond, retry, deletionGuard }, c.delivery));
+        out.set(id, resolveEntry(id, key, raw, c.delivery, toError));
     }
     return [...out.values()];
+}
+
+/**
+ * One instance from a `providers:`-shaped entry (`kind` plus the kind's settings and the
+ * override keys): validated against its kind's schema (defaults filled in), the delivery
+ * defaults applied. Also used for instances other config sections define (Matrix `type:` apps).
+ *
+ * @throws ConfigError naming the key under `key`
+ */
+export function resolveEntry(id: string, key: string, raw: Readonly<Record<string, unknown>>, delivery: DeliveryConfig,
+    toError: (errors: NonNullable<ReturnType<typeof ajv.compile>['errors']>, prefix: string) => ConfigError): ProviderInstanceConfig {
+    const kind = raw.kind as ProviderKind;
+    const validate = entryValidator(kind);
+    if (!validate) {
+        throw new ConfigError(`${key}.kind`, `kind ${String(kind)} is not available (available: ${availableKinds().join(', ')})`);
+    }
+    const entry = structuredClone(raw) as Record<string, unknown>;
+    if (!validate(entry)) {
+        throw toError(validate.errors ?? [], key);
+    }
+    const { kind: _kind, concurrency, rateLimitPerSecond, retry, deletionGuard, ...settings } = entry;
+    return instance(id, kind, key, settings, { concurrency, rateLimitPerSecond, retry, deletionGuard }, delivery);
 }
 
 function instance(id: string, kind: ProviderKind, key: string, settings: Record<string, unknown>,

@@ -1,6 +1,7 @@
 import { ConfigError } from '../../config/config-error';
 import { ProviderId, ProviderKind } from '../../push/provider';
-import { TOPIC_PATTERN, V3Mode, V3Service } from './request';
+import { frontDoorsSchema, MongoosePushConfigSection } from '../../config/sections/front-doors';
+import { V3Mode, V3Service } from './request';
 
 /**
  * The `mongoosepush:` config section: which provider instances serve MongooseIM's
@@ -38,46 +39,15 @@ export interface MongoosePushConfig {
     readonly answerWithinMs: number;
 }
 
-/** As written in the config (after ajv validation and defaults). */
-export interface MongoosePushConfigInput {
-    readonly apns?: { readonly prod?: RouteInput; readonly dev?: RouteInput };
-    readonly fcm?: RouteInput;
-    readonly answerWithinMs: number;
-}
 type RouteInput = string | { readonly provider: string; readonly topic?: string };
 
 export const DEFAULT_ANSWER_WITHIN_MS = 1500;
 
-const providerId = { type: 'string', minLength: 1, maxLength: 64 } as const;
-const route = (withTopic: boolean) => ({
-    anyOf: [
-        providerId,
-        {
-            type: 'object',
-            additionalProperties: false,
-            required: ['provider'],
-            properties: {
-                provider: providerId,
-                ...(withTopic && { topic: { type: 'string', pattern: TOPIC_PATTERN.source } })
-            }
-        }
-    ]
-});
+/** The `mongoosepush:` section's schema (it lives with the service config's other sections). */
+export const mongoosepushSchema = frontDoorsSchema.mongoosepush;
 
-/** JSON Schema of the section (ajv, strict, useDefaults), for the service config schema. */
-export const mongoosepushSchema = {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-        apns: {
-            type: 'object',
-            additionalProperties: false,
-            properties: { prod: route(true), dev: route(true) }
-        },
-        fcm: route(false),
-        answerWithinMs: { type: 'integer', minimum: 100, maximum: 60000, default: DEFAULT_ANSWER_WITHIN_MS }
-    }
-} as const;
+/** The section as written in the config (after ajv validation and defaults). */
+export type MongoosePushConfigInput = MongoosePushConfigSection;
 
 /**
  * Normalises the section and checks it against the provider registry.
