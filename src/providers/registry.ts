@@ -37,12 +37,12 @@ export class ProviderRegistry {
         const env = deps.env ?? process.env;
         try {
             for (const config of deps.instances) {
-                const kind = KIND_MODULES[config.kind];
+                const kind = kindModule(config.kind);
                 if (!kind) {
                     throw new ConfigError(`${config.key}`, `provider kind ${config.kind} is not available in this build`);
                 }
                 const logger = deps.logger.child({ provider: config.id, kind: config.kind });
-                const settings = config.settings;
+                const settings: KindSettings[ProviderKind] & { mock?: boolean } = config.settings;
                 let provider: PushProvider;
                 const hint = kind.missing(settings, env);
                 if (settings.mock && !kind.ownMock) {
@@ -117,4 +117,9 @@ export class UnconfiguredProvider implements PushProvider {
     close(): Promise<void> {
         return Promise.resolve();
     }
+}
+
+/** The module of a kind, typed for any settings (each instance's settings match its kind by construction). */
+function kindModule(kind: ProviderKind): KindModule<ProviderKind> | undefined {
+    return KIND_MODULES[kind] as unknown as KindModule<ProviderKind> | undefined;
 }
