@@ -18,7 +18,7 @@ export default tseslint.config(
             '@typescript-eslint/no-require-imports': ['error', { allowAsImport: true }],
             '@typescript-eslint/no-misused-promises': 'error',
             '@typescript-eslint/explicit-module-boundary-types': 'off',
-            '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+            '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
             'no-console': 'error',
             eqeqeq: 'error',
             curly: 'error'

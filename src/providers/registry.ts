@@ -121,5 +121,6 @@ export class UnconfiguredProvider implements PushProvider {
 
 /** The module of a kind, typed for any settings (each instance's settings match its kind by construction). */
 function kindModule(kind: ProviderKind): KindModule<ProviderKind> | undefined {
-    return KIND_MODULES[kind] as unknown as KindModule<ProviderKind> | undefined;
+    const modules: Readonly<Partial<Record<ProviderKind, unknown>>> = KIND_MODULES;
+    return modules[kind] as KindModule<ProviderKind> | undefined;
 }
