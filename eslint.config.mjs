@@ -1,6 +1,22 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+
+/**
+ * The layers of src/, lowest first: a folder may import from the folders before it, never
+ * from those after it, so imports point one way along the path of a message (front door ->
+ * message -> scheduler -> delivery -> provider -> outcome -> dead-token sinks). `push` (the
+ * shared model) and `util` (shared helpers) sit below everything.
+ */
+const LAYERS = ['push', 'util', 'logging', 'metrics', 'config', 'egress', 'providers', 'mediawiki', 'dead-tokens',
+    'delivery', 'scheduling', 'lifecycle', 'http', 'front-doors'];
+const layerZones = LAYERS.map((layer, i) => ({
+    target: `./src/${layer}`,
+    from: LAYERS.slice(i + 1).map((above) => `./src/${above}`).concat(['./src/service.ts', './src/server.ts']),
+    message: `${layer} is below these layers (see LAYERS in eslint.config.mjs): imports point one way`
+}));
 
 export default tseslint.config(
     // Build output and generated files (all git-ignored).
@@ -22,6 +38,20 @@ export default tseslint.config(
             'no-console': 'error',
             eqeqeq: 'error',
             curly: 'error'
+        }
+    },
+    {
+        // Imports point one way: no cycle between files, and no import from a higher layer.
+        files: ['src/**/*.ts'],
+        plugins: { 'import-x': importX },
+        settings: {
+            'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+            'import-x/extensions': ['.ts'],
+            'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] }
+        },
+        rules: {
+            'import-x/no-cycle': ['error', { ignoreExternal: true }],
+            'import-x/no-restricted-paths': ['error', { zones: layerZones }]
         }
     },
     {
