@@ -192,6 +192,51 @@ describe('delivery outcomes through the queue', () => {
     });
 });
 
+describe('metrics that add up', () => {
+    let bed: QueueTestbed;
+    beforeEach(() => {
+        bed = newQueueTestbed();
+    });
+    afterEach(() => bed.clock.uninstall());
+
+    it('every accepted token finishes exactly once; answers count once per attempt', async () => {
+        const { clock, apns } = bed;
+        apns.script = (t, _b, call) => {
+            if (t.startsWith('dead')) {
+                return { outcome: 'dead', reason: 'Unregistered' };
+            }
+            if (t.startsWith('conf')) {
+                return { outcome: 'config_error', reason: 'BadTopic' };
+            }
+            if (t.startsWith('flaky') && call === 0) {
+                return { outcome: 'transient', reason: 'ServiceUnavailable' };
+            }
+            if (t.startsWith('down')) {
+                return { outcome: 'transient', reason: 'ServiceUnavailable' };
+            }
+            return undefined;
+        };
+        const q = bed.makeQueue({
+            queueing: queueingConfig({ flushTimeoutMs: 0 }),
+            delivery: deliveryConfig({ retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 10 } }), random: () => 0
+        });
+        q.enqueue({ ...req('apns', ['ok-1', 'ok-1', 'dead-1', 'conf-1', 'flaky-1', 'down-1']),
+            invalid: [{ token: 'not a token', reason: 'invalid_token' }] });
+        await clock.runAllAsync();
+        const v = (result: string) => metricValue(FINISHED, { provider: 'apns', result });
+        assert.equal(await metricValue('push_notifications_tokens_accepted_total', { provider: 'apns' }), 7);
+        assert.equal(await v('delivered'), 2, 'ok-1, flaky-1');
+        assert.equal(await v('dead'), 2, 'dead-1 and the invalid one');
+        assert.equal(await v('gave_up'), 2, 'conf-1 at once, down-1 after 3 attempts');
+        assert.equal(await v('duplicate'), 1);
+        assert.equal(await metricValue(FINISHED, { provider: 'apns' }), 7, 'the sum over results is the accepted count');
+        assert.equal(await metricValue(ANSWERS, { provider: 'apns', outcome: 'transient' }), 4, 'flaky once, down three times');
+        assert.equal(await metricValue(RETRIES, { provider: 'apns' }), 3, 'flaky once, down twice');
+        assert.equal(await metricValue(ANSWERS, { provider: 'apns', outcome: 'config_error' }), 1);
+        assert.equal(q.size, 0);
+    });
+});
+
 describe('mass-deletion guard in the delivery path', () => {
     let bed: QueueTestbed;
     beforeEach(() => {

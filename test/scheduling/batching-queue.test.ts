@@ -176,6 +176,34 @@ describe('BatchingQueue', () => {
         assert.deepEqual(fcm.sent, ['x', 'x', 'x']);
     });
 
+    it('with maxSize above the cap (the original "timer only" config), flushes when the cap is reached', async () => {
+        const q = makeQueue({ queueing: queueingConfig({ flushTimeoutMs: 600000, maxSize: Number.MAX_SAFE_INTEGER, maxQueuedTokens: 10 }) });
+        q.enqueue(req('fcm', tokens('a', 6)));
+        await clock.tickAsync(10);
+        assert.equal(fcm.calls.length, 0, 'below the cap: waits for the timer');
+        q.enqueue(req('fcm', tokens('b', 4)));
+        await clock.tickAsync(10);
+        assert.equal(fcm.sent.length, 10, 'the cap reached: flushed at once');
+    });
+
+    it('drain reports per token: one hung token does not hold its answered neighbours', async () => {
+        const q = makeQueue({ queueing: queueingConfig({ flushTimeoutMs: 600000 }) });
+        // A provider that answers every token at once except the 'hung-' ones, which never come.
+        apns.send = (batch, onResults) => {
+            apns.calls.push(batch);
+            onResults(batch.tokens.filter((t) => !t.startsWith('hung-')).map((token) => ({ token, outcome: 'delivered' as const, reason: 'ok' })));
+            return new Promise<void>(() => undefined);
+        };
+        q.enqueue(req('apns', [...tokens('ok', 95), ...tokens('hung', 5)]));
+        const report = await (async () => {
+            const drained = drainSchedulers([q], stack().ledger, Date.now() + 2000);
+            await clock.tickAsync(2000);
+            return drained;
+        })();
+        assert.deepEqual(report, { undelivered: { fcm: 0, apns: 5 } });
+        assert.equal(await metricValue(`${M}tokens_finished_total`, { provider: 'apns', result: 'delivered' }), 95);
+    });
+
     it('drain with nothing queued resolves at once', async () => {
         const q = makeQueue();
         assert.deepEqual(await drainSchedulers([q], stack().ledger, Date.now() + 1000), { undelivered: { fcm: 0, apns: 0 } });
