@@ -29,6 +29,7 @@ import { createSubscriptionCleanup } from './mediawiki/subscription-cleanup';
 import { MetricFactory } from './metrics/metric-factory';
 import { createServiceMetrics } from './metrics/service-metrics';
 import { ProviderRegistry } from './providers/registry';
+import { WebPushProvider } from './providers/webpush/webpush-provider';
 import { BatchingQueue } from './scheduling/batching-queue';
 import { ImmediateSender } from './scheduling/immediate-sender';
 import { TokenLedger } from './scheduling/token-ledger';
@@ -114,7 +115,11 @@ export default async function startService(options: ServiceRunnerOptions): Promi
     const echo = createEchoFrontDoor({
         spec, queue, messages: new EchoMessages(config.message_type_options),
         provider: (id) => (registry.has(id) ? { kind: registry.get(id).config.kind, tokenSyntax: registry.get(id).tokenSyntax } : undefined),
-        metrics, logger, maxBodySize: config.max_body_size, verbose: config.queueing.verbose
+        metrics, logger, maxBodySize: config.max_body_size, verbose: config.queueing.verbose,
+        vapidPublicKey: () => {
+            const p = registry.has('webpush') ? registry.get('webpush').provider : undefined;
+            return p instanceof WebPushProvider ? p.vapidPublicKey : undefined;
+        }
     });
 
     const frontDoors: FrontDoor[] = [echo];

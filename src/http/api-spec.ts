@@ -83,10 +83,16 @@ function rebase(schema: unknown): unknown {
 
 function applyKnobs(document: JsonObject, knobs: SpecKnobs): void {
     const schemas = (document.components as JsonObject).schemas as Record<string, JsonObject>;
-    const props = schemas.messageRequest.properties as Record<string, JsonObject>;
-    props.messageType.enum = [...knobs.messageTypes];
-    props.messageType.example = knobs.messageTypes[0];
-    props.deviceTokens.maxItems = knobs.maxDeviceTokens;
+    // Echo's request schemas: messageRequest (FCM, APNs) and webPushMessageRequest.
+    for (const name of ['messageRequest', 'webPushMessageRequest']) {
+        const props = schemas[name]?.properties as Record<string, JsonObject> | undefined;
+        if (!props) {
+            continue;
+        }
+        props.messageType.enum = [...knobs.messageTypes];
+        props.messageType.example = knobs.messageTypes[0];
+        props.deviceTokens.maxItems = knobs.maxDeviceTokens;
+    }
     (document.info as JsonObject).version = knobs.version;
 }
 

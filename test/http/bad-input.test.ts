@@ -38,9 +38,8 @@ const ROWS: Row[] = [
     { name: 'non-string token (number)', req: json(FCM, { ...ok, deviceTokens: [12345] }), status: 400, detail: /deviceTokens\[0\]: must be a string/ },
     { name: 'non-string token (object)', req: json(APNS, { ...ok, deviceTokens: ['ok', { t: 1 }] }), status: 400, detail: /deviceTokens\[1\]: must be a string/ },
     { name: 'empty-string token', req: json(FCM, { ...ok, deviceTokens: [''] }), status: 400, detail: /deviceTokens\[0\]/ },
-    { name: 'token with a space and a control character', req: json(FCM, { ...ok, deviceTokens: ['a b\u0000'] }), status: 400, detail: /deviceTokens\[0\]: must be 1 to 4096 printable ASCII characters, no spaces/ },
     { name: 'too many tokens', req: json(FCM, { ...ok, deviceTokens: tokens(MAX_TOKENS + 1) }), status: 400, detail: new RegExp(`at most ${MAX_TOKENS} items`) },
-    { name: 'oversize token (4097 chars)', req: json(APNS, { ...ok, deviceTokens: ['a'.repeat(4097)] }), status: 400, detail: /deviceTokens\[0\]: must be 1 to 4096 printable/ },
+    { name: 'oversize token (4097 chars)', req: json(APNS, { ...ok, deviceTokens: ['a'.repeat(4097)] }), status: 400, detail: /deviceTokens\[0\]: must be 1 to 4096 characters/ },
     { name: 'unknown messageType', req: json(FCM, { ...ok, messageType: 'sendEverything' }), status: 400, detail: /messageType: must be one of: checkEchoV1/ },
     { name: 'messageType is a number', req: json(FCM, { ...ok, messageType: 1 }), status: 400, detail: /messageType: must be a string/ },
     { name: 'string dryRun', req: json(FCM, { ...ok, dryRun: 'false' }), status: 400, detail: /dryRun: must be a boolean/ },
@@ -81,23 +80,22 @@ const ROWS: Row[] = [
     { name: 'DELETE on a POST route', req: { method: 'DELETE', path: FCM }, status: 405, headers: { allow: /^POST$/ } },
     { name: 'POST on a GET route', req: json('/_info', ok), status: 405, headers: { allow: /^GET$/ } },
     { name: 'unknown route', req: json('/v1/nothing', ok), status: 404 },
-    { name: 'wrong provider name', req: json('/v1/message/webpush', ok), status: 404 },
+    { name: 'wrong provider name', req: json('/v1/message/huawei', ok), status: 404 },
     { name: 'unknown API version', req: json('/v2/message/fcm', ok), status: 404 },
     { name: 'path traversal', req: { method: 'GET', path: '/v1/../../etc/passwd' }, status: 404 }
 ];
 
 /**
- * The message routes are served two ways: by the hot path on node:http (the default) and by
- * express (when the inbound rate limiter, an express middleware, is configured). Both must
- * give the same answer to every row.
+ * The message routes are served by one path whatever is configured; the inbound rate limit
+ * is a plain check on it. Every row gets the same answer with and without the limiter.
  */
 const PATHS: [string, Record<string, unknown>][] = [
-    ['hot path', {}],
-    ['express route', { express_rate_limiter: { windowMs: 60_000, max: 1_000_000 } }]
+    ['without the inbound rate limit', {}],
+    ['with the inbound rate limit', { express_rate_limiter: { windowMs: 60_000, max: 1_000_000 } }]
 ];
 
 for (const [pathName, extraConf] of PATHS) {
-describe(`bad input table (issue 2), ${pathName}`, function () {
+describe(`bad input table, ${pathName}`, function () {
     let svc: TestService;
     before(async () => {
         svc = await startTestService({ max_device_tokens: MAX_TOKENS, max_body_size: MAX_BODY, ...extraConf });

@@ -6,7 +6,7 @@ import { SecretsFile, writeSecretsFile } from './secrets-fixture';
 
 /**
  * Every refused message request is counted in push_notifications_requests_rejected_total
- * with its reason, on the hot path and on the express route alike.
+ * with its reason, with and without the inbound rate limit (one path either way).
  */
 const SECRET = 'rejections-test-secret-0123456789';
 const FCM = '/v1/message/fcm';
@@ -14,8 +14,8 @@ const OK = JSON.stringify({ deviceTokens: ['t'], messageType: 'checkEchoV1' });
 const AUTH = { ...JSON_HEADERS, authorization: `Bearer ${SECRET}` };
 
 for (const [pathName, extra] of [
-    ['hot path', {}],
-    ['express route', { express_rate_limiter: { windowMs: 60_000, max: 6 } }]
+    ['without the inbound rate limit', {}],
+    ['with the inbound rate limit', { express_rate_limiter: { windowMs: 60_000, max: 6 } }]
 ] as const) {
     describe(`requests_rejected_total, ${pathName}`, function () {
         let file: SecretsFile;

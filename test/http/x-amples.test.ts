@@ -45,7 +45,8 @@ describe('spec.yaml x-amples', function () {
         svc = await startTestService({
             ...fakes.conf,
             matrix: { apps: { 'org.example.app': { provider: 'apns' } } },
-            mongoosepush: { fcm: 'fcm', apns: { prod: 'apns' } }
+            mongoosepush: { fcm: 'fcm', apns: { prod: 'apns' } },
+            webpush: { mock: true }
         });
     });
     after(async () => {

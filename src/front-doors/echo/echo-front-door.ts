@@ -29,7 +29,11 @@ export interface EchoFrontDoorDeps {
     readonly maxBodySize: number;
     /** Log each accepted request at debug level (queueing.verbose). */
     readonly verbose: boolean;
+    /** The Web Push VAPID public key (base64url), when Web Push is configured. */
+    readonly vapidPublicKey: () => string | undefined;
 }
+
+export const VAPID_KEY_PATH = '/v1/webpush/vapid-public-key';
 
 interface MessageBody {
     deviceTokens: string[];
@@ -42,7 +46,8 @@ interface MessageBody {
 const MESSAGE_ROUTE = /^\/v1\/message\/([a-z][a-z0-9_-]*)$/;
 
 /**
- * The Echo front door: POST /v1/message/{fcm,apns,webpush}, in RFC 7807 problem+json.
+ * The Echo front door: POST /v1/message/{fcm,apns,webpush} and GET /v1/webpush/vapid-public-key,
+ * in RFC 7807 problem+json.
  *
  * Read the JSON body, validate its SHAPE against spec.yaml (deviceTokens: a non-empty array,
  * at most max_device_tokens, of non-empty strings; messageType one of the configured types),
@@ -73,6 +78,20 @@ export function createEchoFrontDoor(deps: EchoFrontDoorDeps): FrontDoor {
                     }
                     accept(deps, id, provider, body as MessageBody, res);
                 }).catch((err: unknown) => fail(deps, req, res, err));
+            }
+        });
+    }
+    if (deps.spec.methodsByPath.has(VAPID_KEY_PATH)) {
+        routes.push({
+            method: 'GET', path: VAPID_KEY_PATH, auth: true, rateLimited: true,
+            handle: (req, res) => {
+                const key = deps.vapidPublicKey();
+                if (!key) {
+                    sendProblem(req, res, new HttpProblem(404, 'Web Push is not configured (webpush.vapid)'));
+                    return;
+                }
+                const json = JSON.stringify({ publicKey: key });
+                res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) }).end(json);
             }
         });
     }
