@@ -81,6 +81,10 @@ const ROWS: Row[] = [
     { name: 'POST on a GET route', req: json('/_info', ok), status: 405, headers: { allow: /^GET$/ } },
     { name: 'unknown route', req: json('/v1/nothing', ok), status: 404 },
     { name: 'wrong provider name', req: json('/v1/message/huawei', ok), status: 404 },
+    // Paths match exactly and case-sensitively: no second door to the same endpoint.
+    { name: 'trailing slash', req: json('/v1/message/fcm/', ok), status: 404 },
+    { name: 'other letter case', req: json('/V1/Message/FCM', ok), status: 404 },
+    { name: 'other letter case of a GET route', req: { method: 'GET', path: '/HEALTHZ' }, status: 404 },
     { name: 'unknown API version', req: json('/v2/message/fcm', ok), status: 404 },
     { name: 'path traversal', req: { method: 'GET', path: '/v1/../../etc/passwd' }, status: 404 }
 ];
