@@ -21,7 +21,7 @@ export interface HealthSource {
  * the pod unready (then requests are better sent to another pod).
  */
 export function healthRouter(health: HealthSource): Router {
-    const router = Router();
+    const router = Router({ caseSensitive: true, strict: true });
     router.get('/healthz', (_req, res) => {
         res.json({ status: 'ok' });
     });

@@ -9,7 +9,7 @@ export interface ServiceInfo {
 
 /** GET /_info, /_info/name, /_info/version, /_info/home (service-template). */
 export function infoRouter(info: ServiceInfo): Router {
-    const router = Router();
+    const router = Router({ caseSensitive: true, strict: true });
     router.get('/_info', (_req, res) => {
         res.json(info);
     });

@@ -41,7 +41,7 @@ const INITIALIZER = `window.onload = function () {
 `;
 
 export function rootRouter(spec: ApiSpec): Router {
-    const router = Router();
+    const router = Router({ caseSensitive: true, strict: true });
     // Only the path helper: swagger-ui-dist's main module evaluates the whole 1.5 MB UI
     // bundle, which costs start-up time and memory for a page few people open.
     const assetDir = getAbsoluteFSPath();
