@@ -38,7 +38,7 @@ export interface BatchingQueueOptions {
  * The privacy batching queue (one per worker): Echo's scheduler.
  *
  * Accepted tokens wait until `queueing.maxSize` of them are waiting (or the cap, if lower) or
- * the flush timer fires (a fresh random delay per flush with 'random'); then they are
+ * the flush timer fires (a fresh random delay per flush with `random`); then they are shuffled,
  * grouped, de-duplicated and split into provider calls (batch-builder.ts) and handed to
  * delivery. Transient failures wait out their backoff (RetryParking) and then go BACK INTO
  * THE QUEUE, so retries are privacy-batched too. Tokens are released from the ledger one by
@@ -63,6 +63,7 @@ export class BatchingQueue {
     /** A flush starts at this many waiting tokens: maxSize, or the cap if that is lower. */
     private readonly flushAt: number;
     private readonly parking: RetryParking;
+    private readonly random: () => number;
     private readonly retryDelay: ReturnType<typeof schedulerRetryDelay>;
 
     private pending: QueuedTokens[] = [];
@@ -83,6 +84,7 @@ export class BatchingQueue {
         this.chunkTokens = options.chunkTokens ?? 1000;
         this.batchSize = options.batchSize;
         const random = options.random ?? Math.random;
+        this.random = random;
         this.nextFlushDelay = flushDelayPolicy(options.queueing, random);
         this.flushAt = Math.min(options.queueing.maxSize, options.queueing.maxQueuedTokens);
         this.parking = new RetryParking((run) => this.requeue(run), this.now, this.logger);
@@ -211,7 +213,8 @@ export class BatchingQueue {
             chunkTokens: this.chunkTokens,
             yieldToLoop: () => new Promise((resolve) => setImmediate(resolve)),
             now: this.now,
-            onWait: (provider, seconds) => this.metrics.queueWait.observe(this.delivery.labels(provider), seconds)
+            onWait: (provider, seconds) => this.metrics.queueWait.observe(this.delivery.labels(provider), seconds),
+            random: this.random
         }, (db) => this.deliver(db));
         for (const [provider, n] of Object.entries(result.duplicates)) {
             this.metrics.finished.inc({ ...this.delivery.labels(provider), result: 'duplicate' }, n);

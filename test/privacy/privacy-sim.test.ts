@@ -177,11 +177,12 @@ describe('privacy-sim', function () {
             assert.notDeepEqual(stable(a), stable(c));
         });
 
-        it('one pod, one token per request: the token order on the wire gives every action away (the queue keeps arrival order)', async () => {
+        it('one pod, one token per request: the token order on the wire gives nothing away (each flush is shuffled)', async () => {
             const r = await run({ ratePerSecond: 1, durationSeconds: 1200, pods: 1, maxTokens: 1, policy: PROD });
             assert.ok(r.meanBatch > 10, `batch ${r.meanBatch}`);
             assert.ok(r.mlPod.unordered.success < 0.15, `unordered ${r.mlPod.unordered.success}`);
-            assert.ok(r.mlPod.ordered.success > 0.98, `ordered ${r.mlPod.ordered.success}`);
+            // Before the shuffle (arrival order on the wire) this observer was right 98% of the time.
+            assert.ok(r.mlPod.ordered.success < 0.2, `ordered ${r.mlPod.ordered.success}`);
         });
     });
 });
