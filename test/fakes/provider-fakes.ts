@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { FakeApnsServer } from './apns-server';
 import { FakeConnectProxy } from './connect-proxy';
 import { FakeFcmServer } from './fcm-server';
+import { createECDH } from 'node:crypto';
+import { FakeWebPushServer } from './webpush-server';
 import { createApnsSigningKey, createFakeTls, createServiceAccount, FakeTls } from './tls';
 
 export const FAKE_FCM_PROJECT = 'fake-project';
@@ -15,6 +17,8 @@ export interface ProviderFakes {
     readonly tls: FakeTls;
     readonly fcm: FakeFcmServer;
     readonly apns: FakeApnsServer;
+    /** A Web Push service (VAPID checked, bodies decrypted); `webpush.subscribe(prefix)` makes a browser subscription. */
+    readonly webpush: FakeWebPushServer;
     /** Present with `{ proxy: true }`: maps the real Google and Apple hosts to the fakes. */
     readonly proxy?: FakeConnectProxy;
     /** Throwaway files (CA, service account, .p8) in a temp dir removed by close(). */
@@ -24,7 +28,7 @@ export interface ProviderFakes {
      * (`{...testConf(), ...fakes.conf}`). Direct mode uses fcm_endpoint/oauth_token_uri/
      * apns.address; proxy mode keeps the real host names and sets `proxy`.
      */
-    readonly conf: { fcm: Record<string, unknown>; apns: Record<string, unknown>; proxy?: string };
+    readonly conf: { fcm: Record<string, unknown>; apns: Record<string, unknown>; webpush: Record<string, unknown>; proxy?: string };
     close(): Promise<void>;
 }
 
@@ -46,6 +50,10 @@ export async function startProviderFakes(options: { proxy?: boolean } = {}): Pro
     const directTokenUri = `${fcm.url}/token`;
     fcm.expectedAudience = tokenUri ?? directTokenUri;
     const apns = await FakeApnsServer.start({ tls, publicKey: apnsKey.publicKey, keyId: FAKE_APNS_KEY_ID, teamId: FAKE_APNS_TEAM_ID });
+    const webpush = await FakeWebPushServer.start({ tls });
+    // A throwaway VAPID key pair (RFC 8292): raw P-256, base64url.
+    const vapidKeys = createECDH('prime256v1');
+    vapidKeys.generateKeys();
     const files = {
         dir,
         ca: path.join(dir, 'ca.pem'),
@@ -64,6 +72,12 @@ export async function startProviderFakes(options: { proxy?: boolean } = {}): Pro
         token: { key: files.apnsKey, keyId: FAKE_APNS_KEY_ID, teamId: FAKE_APNS_TEAM_ID }
     };
     const fcmCommon = { service_account: files.serviceAccount, ca: files.ca };
+    // Reached directly (a loopback endpoint, allowed for tests only), also in proxy mode.
+    const webpushConf = {
+        vapid: { subject: 'mailto:push-dev@example.org', publicKey: vapidKeys.getPublicKey('base64url'), privateKey: vapidKeys.getPrivateKey('base64url') },
+        ca: files.ca,
+        testOnlyLoopbackEndpoints: [webpush.hostPort]
+    };
     let conf: ProviderFakes['conf'];
     if (options.proxy) {
         const local = (port: number) => `127.0.0.1:${port}`;
@@ -75,17 +89,18 @@ export async function startProviderFakes(options: { proxy?: boolean } = {}): Pro
                 'api.push.apple.com:443': local(apns.port)
             }
         });
-        conf = { fcm: fcmCommon, apns: apnsCommon, proxy: proxy.url };
+        conf = { fcm: fcmCommon, apns: apnsCommon, webpush: webpushConf, proxy: proxy.url };
     } else {
         conf = {
             fcm: { ...fcmCommon, fcm_endpoint: fcm.url, oauth_token_uri: directTokenUri },
-            apns: { ...apnsCommon, address: '127.0.0.1', port: apns.port }
+            apns: { ...apnsCommon, address: '127.0.0.1', port: apns.port },
+            webpush: webpushConf
         };
     }
     return {
-        tls, fcm, apns, proxy, files, conf,
+        tls, fcm, apns, webpush, proxy, files, conf,
         async close() {
-            await Promise.allSettled([fcm.close(), apns.close(), proxy?.close()]);
+            await Promise.allSettled([fcm.close(), apns.close(), webpush.close(), proxy?.close()]);
             rmSync(dir, { recursive: true, force: true });
         }
     };
