@@ -5,7 +5,8 @@ import { PROJECT_ROOT, ServiceConfig } from '../config/service-config';
 import { Logger } from '../logging/logger';
 import { ServiceMetrics } from '../metrics/service-metrics';
 import { Batch, ProviderName } from '../push/push-request';
-import { ApnsProvider } from './apns/apns-provider';
+import { createApnsProvider } from './apns';
+import * as seam from '../push/provider';
 import { FcmProvider } from './fcm/fcm-provider';
 import { ServiceAccount } from './fcm/jwt-bearer-credential';
 import { PushProvider, TokenResult } from './push-provider';
@@ -75,22 +76,34 @@ function createApns({ config, logger }: ProviderDeps): PushProvider {
     if (!c.token && !c.cert) {
         return new UnconfiguredProvider('apns', log, 'set apns.token (key, keyId, teamId) or apns.cert');
     }
-    return new ApnsProvider({
-        token: c.token ? { key: readConfigFile('apns.token.key', c.token.key), keyId: c.token.keyId, teamId: c.token.teamId } : undefined,
-        pfx: c.cert ? readConfigFile('apns.cert', c.cert) : undefined,
-        passphrase: c.passphrase,
-        production: c.production,
-        topic: c.topic,
-        address: c.address,
-        port: c.port,
-        ca: c.ca ? readConfigFile('apns.ca', c.ca) : undefined,
-        clientCount: c.clientCount,
-        requestTimeoutMs: c.requestTimeoutMs,
-        connectionRetryLimit: c.connectionRetryLimit,
-        shutdownTimeoutMs: c.shutdownTimeoutMs,
-        egress: config,
-        logger: log
-    });
+    return new NewSeamAdapter('apns', createApnsProvider('apns', c, { logger: log, egress: config, userAgent: config.user_agent }));
+}
+
+/**
+ * Until the delivery layer moves to the new seam (src/push/provider.ts): runs a new-seam
+ * provider behind the old one, with the Echo message of the batch's type and topic.
+ */
+class NewSeamAdapter implements PushProvider {
+    constructor(readonly name: ProviderName, private readonly inner: seam.PushProvider) {}
+
+    async send(batch: Batch): Promise<TokenResult[]> {
+        const t = batch.messageType;
+        const results: TokenResult[] = [];
+        await this.inner.send({
+            provider: batch.provider,
+            message: {
+                type: t, data: { type: t }, collapseKey: t, mutableContent: true,
+                apns: { alertText: t, threadId: t, pushType: 'alert', payload: { data: { type: t } }, ...(batch.topic ? { topic: batch.topic } : {}) }
+            },
+            dryRun: batch.dryRun,
+            tokens: batch.tokens
+        }, (group) => results.push(...group));
+        return results;
+    }
+
+    close(): Promise<void> {
+        return this.inner.close();
+    }
 }
 
 function readConfigFile(key: string, file: string): Buffer {
