@@ -186,6 +186,45 @@ describe('APNs provider (real node-apn against the fake HTTP/2 APNs)', function 
             assert.ok(!logger.text().includes(T('topic-1')), 'no full token in the logs');
         });
 
+        it('node-apn has the shape the provider relies on: no "cannot instrument" warning, the per-token write path in use', () => {
+            const logger = new TestLogger();
+            const p = provider({ apns: { clientCount: 2 } }, logger);
+            assert.equal(logger.at('warn').length, 0, JSON.stringify(logger.at('warn')));
+            assert.ok((p as unknown as { writer?: unknown }).writer, 'node-apn client.write found');
+        });
+
+        it('without node-apn\'s client.write (a changed node-apn), Provider.send per token gives the same results', async () => {
+            const p = provider();
+            (p as unknown as { writer?: unknown }).writer = undefined;
+            fakes.apns.behaviour.retryAfterSeconds = 5;
+            const labels = ['ok-1', 'dead-1', 'topic-1', 'transient-1', 'internal-1', 'reset-1'];
+            const c = await sendAndCollect(p, apnsBatch(labels.map(T)));
+            assert.deepEqual(labels.map((l) => outcomes(c)[T(l)]), ['delivered:ok', 'dead:Unregistered', 'config_error:DeviceTokenNotForTopic',
+                'transient:ServiceUnavailable', 'transient:http-500', 'transient:connection-error']);
+            assert.equal(c.results.find((r) => r.token === T('transient-1'))?.retryAfterMs, 5000);
+            assert.equal(fakes.apns.received[0].rawBody, '{"data":{"type":"checkEchoV1"},"aps":{"alert":"checkEchoV1","mutable-content":1,"thread-id":"checkEchoV1"}}');
+        });
+
+        it('never rejects: an onResults that throws is logged, and every token is still reported once', async () => {
+            const logger = new TestLogger();
+            const p = provider({}, logger);
+            let calls = 0;
+            await p.send(apnsBatch([T('th-1'), T('th-2')]), () => {
+                calls++;
+                throw new Error('boom');
+            });
+            assert.ok(calls >= 1);
+            assert.ok(logger.at('error').some((e) => JSON.stringify(e.entry).includes('onResults threw')));
+        });
+
+        it('a failing send loop makes the tokens it did not hand over transient, and still reports each token once', async () => {
+            let yields = 0;
+            const p = tuned({ sendChunkTokens: 2, yieldToLoop: () => (++yields === 2 ? Promise.reject(new Error('loop')) : Promise.resolve()) });
+            const tokens = [T('lp-1'), T('lp-2'), T('lp-3'), T('lp-4'), T('lp-5')];
+            const c = await sendAndCollect(p, apnsBatch(tokens));
+            assert.deepEqual(tokens.map((t) => outcomes(c)[t]), ['delivered:ok', 'delivered:ok', 'transient:call-failed', 'transient:call-failed', 'transient:call-failed']);
+        });
+
         it('logs configuration errors once per call: one line with status, reason, topic, count and fingerprints', async () => {
             const logger = new TestLogger();
             const p = provider({}, logger);
