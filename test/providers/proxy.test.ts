@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createProviders } from '../../src/providers/create-providers';
 import { PushProvider as LegacyProvider } from '../../src/providers/push-provider';
+import { ApnsProvider } from '../../src/providers/apns/apns-provider';
 import { PushProvider } from '../../src/push/provider';
 import { TestLogger } from '../helpers/test-logger';
 import { apnsToken as T } from '../fakes/apns-server';
@@ -101,11 +102,15 @@ describe('both providers through the egress CONNECT proxy to the TLS fakes', fun
             assert.equal(lines.length, 1, 'one line for the call');
             assert.equal((lines[0].entry as { count: number; stage: string }).count, 3);
             assert.equal((lines[0].entry as { stage: string }).stage, 'proxy CONNECT');
+            const failing = (p as ApnsProvider).egressStatus;
+            assert.ok(failing.failingSince !== undefined && failing.failingSince >= t0, 'the stuck egress path shows');
 
             hole.heal(`127.0.0.1:${fakes.proxy!.port}`);
             const after = await sendAndCollect(p, apnsBatch([T('bh-4')]));
             assert.deepEqual(outcomes(after), { [T('bh-4')]: 'delivered:ok' });
             assert.equal(hole.counters.relayed, 1);
+            assert.equal((p as ApnsProvider).egressStatus.failingSince, undefined);
+            assert.ok((p as ApnsProvider).egressStatus.lastAnswerAt! >= t0);
         } finally {
             await hole.close();
         }

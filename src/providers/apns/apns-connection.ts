@@ -81,7 +81,7 @@ export function apnsConnectionFactory(o: ApnsConnectionOptions): () => tls.TLSSo
         socket.once('close', done);
         if (tunnel) {
             // A refused tunnel fails the TLS socket (and so the session) with the proxy's answer.
-            tunnel.once('error', (e: Error) => socket.destroy(e));
+            tunnel.on('error', (e: Error) => socket.destroy(e));
             socket.once('close', () => tunnel.destroy());
         }
         return socket;
@@ -121,7 +121,7 @@ class ProxyTunnel extends Duplex {
             }
             this.attach(socket, head);
         });
-        this.request.once('error', (e: Error) => this.destroy(e));
+        this.request.on('error', (e: Error) => this.destroy(e));
         this.request.end();
     }
 
@@ -135,7 +135,7 @@ class ProxyTunnel extends Duplex {
             }
         });
         socket.once('end', () => this.push(null));
-        socket.once('error', (e: Error) => this.destroy(e));
+        socket.on('error', (e: Error) => this.destroy(e));
         socket.once('close', () => this.destroy());
         if (head.length > 0) {
             this.push(head);

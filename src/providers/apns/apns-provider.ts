@@ -150,6 +150,8 @@ export class ApnsProvider implements PushProvider {
     private readonly yieldToLoop: () => Promise<void>;
     private readonly guardMs: number;
     private closed = false;
+    private lastAnswerAt?: number;
+    private failingSince?: number;
     /**
      * node-apn's client (a MultiClient when clientCount > 1): `write(built, token, 'device',
      * 'post')` is what Provider.send calls once per token after compiling the notification.
@@ -201,6 +203,15 @@ export class ApnsProvider implements PushProvider {
             auth: options.token ? 'token' : 'certificate', via: proxy ? `proxy ${proxy.host}:${proxy.port}` : 'direct',
             clientCount: options.clientCount
         });
+    }
+
+    /**
+     * For health output and metrics (issue 11 §3: a stuck egress path must show): when APNs
+     * last answered a request (any status, epoch ms), and since when every request has ended
+     * without an answer (a deadline or a lost connection), undefined while APNs answers.
+     */
+    get egressStatus(): { readonly lastAnswerAt?: number; readonly failingSince?: number } {
+        return { lastAnswerAt: this.lastAnswerAt, failingSince: this.failingSince };
     }
 
     /**
@@ -329,6 +340,7 @@ export class ApnsProvider implements PushProvider {
             if (failure) {
                 this.onFailure(p, ctx, onSettled, classifyNodeApnFailure(failure));
             } else {
+                this.answered();
                 this.finish(p, ctx, onSettled, { outcome: 'delivered', reason: 'ok' });
             }
         };
@@ -348,6 +360,11 @@ export class ApnsProvider implements PushProvider {
     }
 
     private onFailure(p: Pending, ctx: CallContext, onSettled: () => void, f: ApnsFailure): void {
+        if (f.status !== undefined) {
+            this.answered();
+        } else {
+            this.failingSince ??= Date.now();
+        }
         if (f.staleJwt && p.attempt === 1 && !this.closed) {
             // node-apn signed a fresh provider token on this answer: retry at once, once.
             p.attempt = 2;
@@ -399,6 +416,7 @@ export class ApnsProvider implements PushProvider {
             return;
         }
         this.dropStuckSessions();
+        this.failingSince ??= Date.now();
         for (const p of stale) {
             this.finish(p, ctx, () => undefined, { outcome: 'transient', reason: 'timeout' }, {
                 level: 'warn', msg: 'APNs requests hit their deadline; transient',
@@ -417,6 +435,11 @@ export class ApnsProvider implements PushProvider {
                 summary.add(log.level, log.msg, result.reason, token, log.fields);
             }
         }
+    }
+
+    private answered(): void {
+        this.lastAnswerAt = Date.now();
+        this.failingSince = undefined;
     }
 
     private takeRetryAfter(wire: string): number | undefined {
