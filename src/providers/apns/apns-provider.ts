@@ -108,6 +108,16 @@ interface Pending {
     settled: boolean;
     /** 1 on the first request; 2 on the retry after ExpiredProviderToken. */
     attempt: number;
+    /** The sub-chunk it was handed to node-apn with (set then). */
+    chunk?: Chunk;
+}
+
+/** One sub-chunk handed to node-apn: its call, and its last-resort guard timer. */
+interface Chunk {
+    readonly ctx: CallContext;
+    /** Tokens of it not settled yet; the guard is cleared at 0. */
+    open: number;
+    guard?: NodeJS.Timeout;
 }
 
 /** Everything one send() call shares among its tokens. */
@@ -294,17 +304,13 @@ export class ApnsProvider implements PushProvider {
     }
 
     /** Hands one sub-chunk to node-apn, under one last-resort guard timer. */
-    private sendChunk(chunk: readonly Pending[], ctx: CallContext): void {
-        const guard = setTimeout(() => this.expire(chunk, ctx), this.guardMs);
-        guard.unref();
-        let open = chunk.length;
-        const onSettled = (): void => {
-            if (--open === 0) {
-                clearTimeout(guard);
-            }
-        };
-        for (const p of chunk) {
-            this.request(p, ctx, onSettled);
+    private sendChunk(pending: readonly Pending[], ctx: CallContext): void {
+        const chunk: Chunk = { ctx, open: pending.length };
+        chunk.guard = setTimeout(() => this.expire(pending), this.guardMs);
+        chunk.guard.unref();
+        for (const p of pending) {
+            p.chunk = chunk;
+            this.request(p);
         }
     }
 
@@ -332,34 +338,48 @@ export class ApnsProvider implements PushProvider {
     }
 
     /** One node-apn request for one token; settles it (or retries it once) when answered. */
-    private request(p: Pending, ctx: CallContext, onSettled: () => void): void {
-        const onAnswer = (failure: NodeApnFailure | undefined): void => {
-            if (p.settled) {
-                return;
-            }
-            if (failure) {
-                this.onFailure(p, ctx, onSettled, classifyNodeApnFailure(failure));
-            } else {
-                this.answered();
-                this.finish(p, ctx, onSettled, { outcome: 'delivered', reason: 'ok' });
-            }
-        };
-        const onError = (e: unknown): void => {
-            // Neither path is documented to reject (see below); keep the promise anyway.
-            if (!p.settled) {
-                this.onFailure(p, ctx, onSettled, { outcome: 'transient', reason: 'connection-error', staleJwt: false, error: errorMessage(e) });
-            }
-        };
+    /** One node-apn request for one token; settles it (or retries it once) when answered. */
+    private request(p: Pending): void {
         if (this.writer) {
             // What Provider.send does per token, without its per-call wrapping (see `writer`).
-            this.writer.write(ctx.built, p.wire, 'device', 'post').then(() => onAnswer(undefined),
-                (failure: unknown) => (isNodeApnFailure(failure) ? onAnswer(failure) : onError(failure)));
+            this.writer.write(p.chunk!.ctx.built, p.wire, 'device', 'post').then(() => this.onDelivered(p), (failure: unknown) => {
+                if (!p.settled) {
+                    this.onFailure(p, isNodeApnFailure(failure) ? classifyNodeApnFailure(failure) : unexpected(failure));
+                }
+            });
         } else {
-            this.provider.send(ctx.note, p.wire).then((r) => onAnswer(r.failed[0] as NodeApnFailure | undefined), onError);
+            this.provider.send(p.chunk!.ctx.note, p.wire).then((r) => {
+                const failure = r.failed[0] as NodeApnFailure | undefined;
+                if (!failure) {
+                    this.onDelivered(p);
+                } else if (!p.settled) {
+                    this.onFailure(p, classifyNodeApnFailure(failure));
+                }
+            }, (e: unknown) => {
+                if (!p.settled) {
+                    this.onFailure(p, unexpected(e));
+                }
+            });
         }
     }
 
-    private onFailure(p: Pending, ctx: CallContext, onSettled: () => void, f: ApnsFailure): void {
+    /** The hot path: a 200. */
+    private onDelivered(p: Pending): void {
+        if (p.settled) {
+            return;
+        }
+        this.answered();
+        if (typeof p.tokens === 'string') {
+            p.settled = true;
+            p.chunk!.ctx.out.add({ token: p.tokens, outcome: 'delivered', reason: 'ok' });
+            this.released(p);
+        } else {
+            this.finish(p, { outcome: 'delivered', reason: 'ok' });
+        }
+    }
+
+    private onFailure(p: Pending, f: ApnsFailure): void {
+        const ctx = p.chunk!.ctx;
         if (f.status !== undefined) {
             this.answered();
         } else {
@@ -368,13 +388,13 @@ export class ApnsProvider implements PushProvider {
         if (f.staleJwt && p.attempt === 1 && !this.closed) {
             // node-apn signed a fresh provider token on this answer: retry at once, once.
             p.attempt = 2;
-            this.request(p, ctx, onSettled);
+            this.request(p);
             return;
         }
         const retryAfterMs = this.takeRetryAfter(p.wire);
         if (f.outcome === 'config_error') {
             const detail = `APNs ${f.status ?? ''} ${f.reason}${f.staleJwt ? ' again after a freshly signed provider token' : ''} (topic ${ctx.topic})`;
-            this.finish(p, ctx, onSettled, { outcome: 'config_error', reason: f.reason, detail }, {
+            this.finish(p, { outcome: 'config_error', reason: f.reason, detail }, {
                 level: 'error', msg: 'APNs refused notifications for a configuration reason; not deleting, not retrying',
                 fields: { provider: this.id, status: f.status, topic: ctx.topic, messageType: ctx.messageType, detail }
             });
@@ -385,32 +405,41 @@ export class ApnsProvider implements PushProvider {
             if (timeout) {
                 this.dropStuckSessions();
             }
-            this.finish(p, ctx, onSettled, { outcome: 'transient', reason: f.reason }, timeout ? {
+            this.finish(p, { outcome: 'transient', reason: f.reason }, timeout ? {
                 level: 'warn', msg: 'APNs requests hit their deadline; transient',
                 fields: { provider: this.id, stage: f.deadline instanceof ApnsDeadlineError ? f.deadline.stage : 'request', error: f.error }
             } : { level: 'warn', msg: 'APNs requests got no answer; transient', fields: { provider: this.id, error: f.error } });
             return;
         }
-        this.finish(p, ctx, onSettled, retryAfterMs !== undefined && f.outcome === 'transient'
+        this.finish(p, retryAfterMs !== undefined && f.outcome === 'transient'
             ? { outcome: f.outcome, reason: f.reason, retryAfterMs }
             : { outcome: f.outcome, reason: f.reason });
     }
 
-    private finish(p: Pending, ctx: CallContext, onSettled: () => void, result: Omit<TokenResult, 'token'>,
+    private finish(p: Pending, result: Omit<TokenResult, 'token'>,
         log?: { level: 'error' | 'warn'; msg: string; fields: Record<string, unknown> }): void {
         if (p.settled) {
             return;
         }
+        const ctx = p.chunk!.ctx;
         this.settle(p, result, ctx.out, ctx.summary, log);
+        this.released(p);
+    }
+
+    /** A handed-over token is settled: its place in the window, its chunk, its call. */
+    private released(p: Pending): void {
+        const chunk = p.chunk!;
         this.window.release(1);
-        onSettled();
-        if (--ctx.unsettled === 0) {
-            ctx.done?.();
+        if (--chunk.open === 0) {
+            clearTimeout(chunk.guard);
+        }
+        if (--chunk.ctx.unsettled === 0) {
+            chunk.ctx.done?.();
         }
     }
 
     /** The last-resort deadline of a sub-chunk: whatever is still open is transient 'timeout'. */
-    private expire(chunk: readonly Pending[], ctx: CallContext): void {
+    private expire(chunk: readonly Pending[]): void {
         const stale = chunk.filter((p) => !p.settled);
         if (stale.length === 0) {
             return;
@@ -418,7 +447,7 @@ export class ApnsProvider implements PushProvider {
         this.dropStuckSessions();
         this.failingSince ??= Date.now();
         for (const p of stale) {
-            this.finish(p, ctx, () => undefined, { outcome: 'transient', reason: 'timeout' }, {
+            this.finish(p, { outcome: 'transient', reason: 'timeout' }, {
                 level: 'warn', msg: 'APNs requests hit their deadline; transient',
                 fields: { provider: this.id, stage: 'call', ms: this.guardMs }
             });
@@ -603,4 +632,9 @@ function compiled(note: apn.Notification): CompiledNotification {
 /** node-apn rejects write() with `{device, status?, response?, error?}`; anything else is a bug. */
 function isNodeApnFailure(v: unknown): v is NodeApnFailure {
     return typeof v === 'object' && v !== null && !(v instanceof Error) && ('error' in v || 'status' in v || 'response' in v);
+}
+
+/** A rejection node-apn does not document (a bug, not an APNs answer): transient. */
+function unexpected(e: unknown): ApnsFailure {
+    return { outcome: 'transient', reason: 'connection-error', staleJwt: false, error: errorMessage(e) };
 }
