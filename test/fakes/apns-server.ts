@@ -8,7 +8,10 @@ import { FakeTls } from './tls';
  * A fake APNs: an HTTP/2 TLS server speaking the provider API (POST /3/device/<token>), so
  * the real node-apn client can be tested, benchmarked and run in dev mode against it.
  *
- * Token-prefix behaviours (decided per device token):
+ * Token-prefix behaviours (decided per device token). Real device tokens are hex, so a token
+ * whose hex decodes to printable ASCII (trailing zero bytes dropped) is judged by that label:
+ * `apnsToken('dead-1')` behaves as `dead-1`. Raw (non-hex) labels still work for old tests,
+ * but are counted in `counters.nonHexPaths`: the real client must never send one.
  * - `dead-…`       → 410 {"reason":"Unregistered"}
  * - `expired-…`    → 410 {"reason":"ExpiredToken"}
  * - `bad-…`        → 400 {"reason":"BadDeviceToken"}
@@ -21,7 +24,9 @@ import { FakeTls } from './tls';
  * - `reset-…`      → the stream is reset without an answer (no status)
  * - anything else  → 200 with an apns-id
  * Independent of tokens: a wrong or missing provider JWT → 403 InvalidProviderToken /
- * MissingProviderToken; a missing apns-topic → 400 MissingTopic; a topic not in
+ * MissingProviderToken; a JWT older than `behaviour.jwtMaxAgeSeconds` (default 3600, Apple's
+ * hour) or one of the first `behaviour.refuseJwts` distinct JWTs seen → 403
+ * ExpiredProviderToken (a stale provider token); a missing apns-topic → 400 MissingTopic; a topic not in
  * `allowedTopics` (when set) → 400 DeviceTokenNotForTopic.
  * Switches: `behaviour.delayMs` delays every answer; `goawayAfter` sends GOAWAY after that
  * many requests; `goaway()` and `destroySessions()` act at once.
@@ -32,6 +37,25 @@ import { FakeTls } from './tls';
  * then delivered" can be shown; `restart()` closes and re-listens on the same port.
  * Every Retry-After sent is recorded in `retryAfters` (when the client may come back).
  */
+/**
+ * A valid-looking APNs device token (hex) that the fake judges by `label`: the hex of the
+ * label's bytes, padded with zero bytes to 32 bytes (64 hex digits). Labels longer than 32
+ * bytes give a longer token (up to 100 bytes is still a valid token).
+ */
+export function apnsToken(label: string): string {
+    const hex = Buffer.from(label, 'utf8').toString('hex');
+    return hex.length >= 64 ? hex : hex + '0'.repeat(64 - hex.length);
+}
+
+/** The label a token stands for: its hex decoded when that is printable ASCII, else the token itself. */
+export function apnsTokenLabel(token: string): string {
+    if (token.length % 2 !== 0 || !/^[0-9a-f]+$/i.test(token)) {
+        return token;
+    }
+    const text = Buffer.from(token, 'hex').toString('latin1').replace(/\0+$/, '');
+    return /^[\x20-\x7e]+$/.test(text) ? text : token;
+}
+
 export interface FakeApnsOptions {
     readonly tls: FakeTls;
     /** The public half of the .p8 key the client signs with (PEM); JWTs are checked against it. */
@@ -47,6 +71,10 @@ export interface ReceivedNotification {
     readonly token: string;
     readonly headers: http2.IncomingHttpHeaders;
     readonly body: unknown;
+    /** The body exactly as sent (tests pin the bytes). */
+    readonly rawBody: string;
+    /** What the token stands for (apnsTokenLabel): the token itself unless it is hex of ASCII. */
+    readonly label: string;
     /** Which HTTP/2 session (connection) carried it: 1, 2, ... */
     readonly session: number;
     /** Epoch ms the request ended (fault tests check retry timing against Retry-After). */
@@ -87,12 +115,18 @@ export interface FakeApnsBehaviour {
     retryAfterForm?: 'seconds' | 'http-date';
     /** Set: transient-kind prefixes misbehave only for a token's first N requests. */
     failuresPerToken?: number;
+    /** A provider JWT whose `iat` is older than this many seconds is ExpiredProviderToken. */
+    jwtMaxAgeSeconds: number;
+    /** The first N distinct provider JWTs seen are refused as ExpiredProviderToken (Infinity: all). */
+    refuseJwts: number;
 }
 
 export class FakeApnsServer {
     readonly received: ReceivedNotification[] = [];
-    readonly counters = { requests: 0, delivered: 0, rejected: 0, sessions: 0, jwtFailures: 0 };
-    readonly behaviour: FakeApnsBehaviour = { delayMs: 0, slowMs: 2000, retryAfterSeconds: 7 };
+    readonly counters = { requests: 0, delivered: 0, rejected: 0, sessions: 0, jwtFailures: 0, jwtExpired: 0, nonHexPaths: 0 };
+    readonly behaviour: FakeApnsBehaviour = { delayMs: 0, slowMs: 2000, retryAfterSeconds: 7, jwtMaxAgeSeconds: 3600, refuseJwts: 0 };
+    /** Distinct provider JWTs seen, in order (refuseJwts counts them). */
+    readonly jwtsSeen: string[] = [];
     /** Every Retry-After sent (fault tests). */
     readonly retryAfters: SentRetryAfter[] = [];
     /** When false, `received` is not filled (benchmarks): only the counters move. */
@@ -157,6 +191,7 @@ export class FakeApnsServer {
     reset(): void {
         this.received.length = 0;
         this.retryAfters.length = 0;
+        this.jwtsSeen.length = 0;
         this.requestsPerToken.clear();
         for (const k of Object.keys(this.counters) as (keyof FakeApnsServer['counters'])[]) {
             this.counters[k] = 0;
@@ -179,20 +214,25 @@ export class FakeApnsServer {
             const path = String(headers[':path']);
             const m = /^\/3\/device\/([^/?]+)$/.exec(path);
             let body: unknown;
+            const rawBody = Buffer.concat(chunks).toString('utf8');
             try {
-                body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+                body = JSON.parse(rawBody);
             } catch {
                 body = undefined;
             }
             const token = m ? decodeURIComponent(m[1]) : '';
+            const label = apnsTokenLabel(token);
+            if (m && !/^[0-9a-f]+$/.test(token)) {
+                this.counters.nonHexPaths++;
+            }
             const seen = (this.requestsPerToken.get(token) ?? 0) + 1;
             this.requestsPerToken.set(token, seen);
             const healed = this.behaviour.failuresPerToken !== undefined && seen > this.behaviour.failuresPerToken;
             if (this.record) {
-                this.received.push({ token, headers, body, session: sessionId, at: Date.now() });
+                this.received.push({ token, label, headers, body, rawBody, session: sessionId, at: Date.now() });
             }
-            const answer = () => this.answer(stream, headers, token, m !== null && headers[':method'] === 'POST', body, healed);
-            const delay = this.behaviour.delayMs + (token.startsWith('slow-') && !healed ? this.behaviour.slowMs : 0);
+            const answer = () => this.answer(stream, headers, label, m !== null && headers[':method'] === 'POST', body, healed);
+            const delay = this.behaviour.delayMs + (label.startsWith('slow-') && !healed ? this.behaviour.slowMs : 0);
             if (delay > 0) {
                 setTimeout(answer, delay);
             } else {
@@ -206,6 +246,7 @@ export class FakeApnsServer {
         });
     }
 
+    /** `token` is the label (apnsTokenLabel) the behaviours are decided by. */
     private answer(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, token: string,
         validPath: boolean, body: unknown, healed = false): void {
         if (stream.destroyed || stream.closed) {
@@ -286,12 +327,20 @@ export class FakeApnsServer {
             if (header.alg !== 'ES256' || header.kid !== this.options.keyId || claims.iss !== this.options.teamId) {
                 return 'InvalidProviderToken';
             }
-            if (typeof claims.iat !== 'number' || claims.iat < Date.now() / 1000 - 3600) {
-                return 'ExpiredProviderToken';
-            }
             const ok = createVerify('SHA256').update(`${parts[0]}.${parts[1]}`)
                 .verify({ key: this.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(parts[2], 'base64url'));
-            return ok ? undefined : 'InvalidProviderToken';
+            if (!ok) {
+                return 'InvalidProviderToken';
+            }
+            let nth = this.jwtsSeen.indexOf(m![1]);
+            if (nth < 0) {
+                nth = this.jwtsSeen.push(m![1]) - 1;
+            }
+            if (typeof claims.iat !== 'number' || claims.iat < Date.now() / 1000 - this.behaviour.jwtMaxAgeSeconds || nth < this.behaviour.refuseJwts) {
+                this.counters.jwtExpired++;
+                return 'ExpiredProviderToken';
+            }
+            return undefined;
         } catch {
             return 'InvalidProviderToken';
         }

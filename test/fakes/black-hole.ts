@@ -12,10 +12,17 @@ import { AddressInfo } from 'node:net';
  * `open` counts the connections the client has not closed yet, `waitForAllClosed` waits for
  * none, `firstBytes` shows what each connection sent first (a CONNECT line, a TLS
  * ClientHello, an HTTP request line), so a test can tell which step was stuck.
+ *
+ * `heal(target)` lets NEW connections through to `target` ('host:port': a real proxy, a fake
+ * APNs), so a test can show that delivery recovers; connections accepted while black-holed
+ * stay black-holed (as a stuck peer's would).
  */
 export class BlackHole {
     /** Connections accepted so far. */
     accepted = 0;
+    /** Accepted, swallowed (never answered) and relayed (after heal) connections. */
+    readonly counters = { accepted: 0, swallowed: 0, relayed: 0 };
+    private forwardTo?: string;
     /** What each connection sent first (up to 200 bytes, latin1), in accept order. */
     readonly firstBytes: string[] = [];
     private readonly sockets = new Set<net.Socket>();
@@ -64,6 +71,11 @@ export class BlackHole {
         });
     }
 
+    /** Lets new connections through to `target` ('host:port'). */
+    heal(target: string): void {
+        this.forwardTo = target;
+    }
+
     async close(): Promise<void> {
         for (const s of this.sockets) {
             s.destroy();
@@ -73,6 +85,12 @@ export class BlackHole {
 
     private accept(socket: net.Socket): void {
         this.accepted++;
+        this.counters.accepted++;
+        if (this.forwardTo) {
+            this.relay(socket, this.forwardTo);
+            return;
+        }
+        this.counters.swallowed++;
         const index = this.firstBytes.push('') - 1;
         this.sockets.add(socket);
         socket.on('data', (chunk: Buffer) => {
@@ -91,5 +109,18 @@ export class BlackHole {
                 }
             }
         });
+    }
+
+    private relay(client: net.Socket, target: string): void {
+        this.counters.relayed++;
+        const i = target.lastIndexOf(':');
+        const upstream = net.connect(Number(target.slice(i + 1)), target.slice(0, i));
+        for (const s of [client, upstream]) {
+            s.on('error', () => undefined);
+        }
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
     }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { APNS_REASON_OUTCOMES, classifyApnsFailure } from '../../src/providers/apns/apns-errors';
+import { ApnsDeadlineError } from '../../src/providers/apns/apns-connection';
+import { APNS_REASON_OUTCOMES, classifyApnsFailure, classifyNodeApnFailure, NodeApnFailure } from '../../src/providers/apns/apns-errors';
 import { classifyFcmError, FCM_OUTCOMES } from '../../src/providers/fcm/fcm-errors';
 
 describe('FCM classification table', () => {
@@ -86,4 +87,42 @@ describe('APNs classification table', () => {
             assert.equal(classifyApnsFailure(status, reason).outcome, outcome, reason);
         }
     });
+});
+
+describe('APNs: node-apn failure shapes', () => {
+    /** node-apn's errors are verror VErrors: the message, and the cause kept as `jse_cause`. */
+    function VError(causeOrMessage: Error | string, message?: string): Error {
+        return typeof causeOrMessage === 'string' ? new Error(causeOrMessage) :
+            Object.assign(new Error(`${message}: ${causeOrMessage.message}`), { jse_cause: causeOrMessage });
+    }
+    const deadline = new ApnsDeadlineError('TLS handshake', 400);
+    const rows: [string, NodeApnFailure, string, { staleJwt?: boolean; status?: number; stage?: string }][] = [
+        ['an answer with a reason', { status: 410, response: { reason: 'Unregistered' } }, 'dead:Unregistered', { status: 410 }],
+        ['403 ExpiredProviderToken (node-apn re-signed the JWT)', { status: 403, error: VError('ExpiredProviderToken') }, 'config_error:ExpiredProviderToken', { staleJwt: true, status: 403 }],
+        ['403 InvalidProviderToken (node-apn does not re-sign)', { status: 403, response: { reason: 'InvalidProviderToken' } }, 'config_error:InvalidProviderToken', { staleJwt: false }],
+        ['500 turned into node-apn\'s own error', { status: 500, error: VError('Error 500, stream ended unexpectedly') }, 'transient:http-500', { status: 500 }],
+        ['an empty-bodied 503', { error: VError('stream ended unexpectedly with status 503 and empty body') }, 'transient:http-503', { status: 503 }],
+        ['an empty-bodied 400', { error: VError('stream ended unexpectedly with status 400 and empty body') }, 'config_error:http-400', { status: 400 }],
+        ['node-apn\'s request timeout', { error: VError('apn write timeout') }, 'transient:timeout', { stage: 'request' }],
+        ['our connect deadline, wrapped by node-apn', { error: VError(deadline, 'apn write failed') }, 'transient:timeout', { stage: 'TLS handshake' }],
+        ['our connect deadline as a standard Error cause', { error: new Error('apn write failed', { cause: deadline }) }, 'transient:timeout', { stage: 'TLS handshake' }],
+        ['a stream error', { error: VError(new Error('ECONNRESET'), 'apn write failed') }, 'transient:connection-error', {}],
+        ['a proxy that refused the tunnel', { error: VError('cannot connect to proxy server') }, 'transient:connection-error', {}],
+        ['a status node-apn marks as its own', { status: '(timeout)', error: VError('Timeout, aborted, or other unknown error') }, 'transient:connection-error', {}]
+    ];
+    for (const [name, failure, expected, extra] of rows) {
+        it(`${name} → ${expected}`, () => {
+            const c = classifyNodeApnFailure(failure);
+            assert.equal(`${c.outcome}:${c.reason}`, expected);
+            if (extra.staleJwt !== undefined) {
+                assert.equal(c.staleJwt, extra.staleJwt);
+            }
+            if (extra.status !== undefined) {
+                assert.equal(c.status, extra.status);
+            }
+            if (extra.stage !== undefined) {
+                assert.equal(c.deadline instanceof ApnsDeadlineError ? c.deadline.stage : c.deadline, extra.stage);
+            }
+        });
+    }
 });

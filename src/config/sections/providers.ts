@@ -32,6 +32,11 @@ export interface ApnsConfig {
     /** Milliseconds a single APNs request may take. */
     readonly requestTimeoutMs: number;
     /**
+     * Milliseconds opening a connection to APNs may take, all steps together: TCP connect,
+     * the proxy's CONNECT answer (when `proxy` is set) and the TLS handshake.
+     */
+    readonly connectTimeoutMs: number;
+    /**
      * node-apn's own immediate retries of 408/429/5xx answers (no backoff). Default 0: the
      * delivery queue retries with backoff and Retry-After, so attempts are not multiplied.
      */
@@ -91,6 +96,7 @@ export const apnsSchema = {
         ca: { type: 'string', minLength: 1 },
         clientCount: { type: 'integer', minimum: 1, maximum: 16, default: 1 },
         requestTimeoutMs: { type: 'integer', minimum: 100, default: 10000 },
+        connectTimeoutMs: { type: 'integer', minimum: 100, default: 10000 },
         connectionRetryLimit: { type: 'integer', minimum: 0, maximum: 3, default: 0 },
         shutdownTimeoutMs: { type: 'integer', minimum: 0, default: 2000 }
     }
