@@ -6,8 +6,8 @@ import { Logger } from '../logging/logger';
 import { ServiceMetrics } from '../metrics/service-metrics';
 import { Batch, ProviderName } from '../push/push-request';
 import { ApnsProvider } from './apns/apns-provider';
-import { FcmProvider } from './fcm/fcm-provider';
-import { ServiceAccount } from './fcm/jwt-bearer-credential';
+import { createFcmProvider } from './fcm/fcm-provider';
+import { asLegacyFcmProvider } from './fcm/legacy-seam';
 import { PushProvider, TokenResult } from './push-provider';
 
 export interface ProviderDeps {
@@ -40,30 +40,8 @@ function createFcm({ config, logger, env = process.env }: ProviderDeps): PushPro
     if (!saPath) {
         return new UnconfiguredProvider('fcm', log, 'set fcm.service_account (or GOOGLE_APPLICATION_CREDENTIALS)');
     }
-    const key = c.service_account ? 'fcm.service_account' : 'GOOGLE_APPLICATION_CREDENTIALS';
-    let serviceAccount: ServiceAccount;
-    try {
-        serviceAccount = JSON.parse(readConfigFile(key, saPath).toString('utf8')) as ServiceAccount;
-    } catch (e) {
-        throw e instanceof ConfigError ? e : new ConfigError(key, 'is not valid JSON');
-    }
-    if (typeof serviceAccount.client_email !== 'string' || typeof serviceAccount.private_key !== 'string') {
-        throw new ConfigError(key, 'is not a service-account file (needs client_email and private_key)');
-    }
-    if (!c.project_id && !serviceAccount.project_id) {
-        throw new ConfigError('fcm.project_id', 'is needed: the service account names no project');
-    }
-    return new FcmProvider({
-        serviceAccount,
-        projectId: c.project_id,
-        oauthTokenUri: c.oauth_token_uri,
-        fcmEndpoint: c.fcm_endpoint,
-        ca: c.ca ? readConfigFile('fcm.ca', c.ca) : undefined,
-        maxSockets: c.max_sockets,
-        egress: config,
-        userAgent: config.user_agent,
-        logger: log
-    });
+    // Service-account, project and CA checks (ConfigError naming the key) live in createFcmProvider.
+    return asLegacyFcmProvider(createFcmProvider('fcm', c, { logger: log, egress: config, userAgent: config.user_agent, env, baseDir: PROJECT_ROOT }));
 }
 
 function createApns({ config, logger }: ProviderDeps): PushProvider {
