@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as https from 'node:https';
 import { AddressInfo, Socket } from 'node:net';
 import { createHttpsAgent } from '../../src/egress/agents';
-import { RequestDeadlineError, requestWithDeadline } from '../../src/providers/fcm/deadline-request';
+import { RequestDeadlineError, requestTarget, requestWithDeadline } from '../../src/providers/fcm/deadline-request';
 import { FcmProvider } from '../../src/providers/fcm/fcm-provider';
 import { ProviderFakes, startProviderFakes } from '../fakes/provider-fakes';
 import { TestLogger } from '../helpers/test-logger';
@@ -154,7 +154,7 @@ describe('requestWithDeadline', function () {
         const agent = createHttpsAgent({ host: 'localhost', policy: { no_proxy_list: [] }, maxSockets: 1, ca: fakes.tls.ca });
         try {
             const started = Date.now();
-            await assert.rejects(requestWithDeadline({ url: srv.url, method: 'POST', headers: {}, body: 'x', agent, deadlineMs: 500, keepSuccessBody: true }),
+            await assert.rejects(requestWithDeadline({ target: requestTarget(srv.url), method: 'POST', headers: {}, body: 'x', agent, deadlineMs: 500, keepSuccessBody: true }),
                 (e: unknown) => e instanceof RequestDeadlineError && e.deadlineMs === 500);
             const took = Date.now() - started;
             assert.ok(took >= 480 && took < 1500, `took ${took}`);
@@ -182,7 +182,7 @@ describe('requestWithDeadline', function () {
         });
         const agent = createHttpsAgent({ host: 'localhost', policy: { no_proxy_list: [] }, maxSockets: 1, ca: fakes.tls.ca });
         try {
-            const opts = { url: srv.url, method: 'POST' as const, headers: {}, body: 'x', agent, deadlineMs: 2000 };
+            const opts = { target: requestTarget(srv.url), method: 'POST' as const, headers: {}, body: 'x', agent, deadlineMs: 2000 };
             assert.equal((await requestWithDeadline(opts)).status, 200);
             const second = await requestWithDeadline(opts);
             assert.equal(second.status, 200);
@@ -193,16 +193,30 @@ describe('requestWithDeadline', function () {
         }
     });
 
-    it('an abort ends the request at once and is not retried', async () => {
-        const srv = await server(() => undefined);
+    it('a request cut by its owner closing (sockets destroyed) is not sent again, even on a reused socket', async () => {
+        let requests = 0;
+        const srv = await server((_req, res, n) => {
+            requests++;
+            if (n === 1) {
+                res.writeHead(200, { 'content-length': 2 });
+                res.end('ok');
+            }
+            // Later requests hang: the owner closes while they wait.
+        });
         const agent = createHttpsAgent({ host: 'localhost', policy: { no_proxy_list: [] }, maxSockets: 1, ca: fakes.tls.ca });
-        const ac = new AbortController();
+        let closed = false;
         try {
-            const p = requestWithDeadline({ url: srv.url, method: 'POST', headers: {}, body: 'x', agent, deadlineMs: 5000, signal: ac.signal });
-            setTimeout(() => ac.abort(), 100);
+            const opts = { target: requestTarget(srv.url), method: 'POST' as const, headers: {}, body: 'x', agent, deadlineMs: 5000, cancelled: () => closed };
+            assert.equal((await requestWithDeadline(opts)).status, 200);
+            const p = requestWithDeadline(opts);
+            await new Promise((r) => setTimeout(r, 150));
             const started = Date.now();
-            await assert.rejects(p, (e: unknown) => (e as { name?: string }).name === 'AbortError');
+            closed = true;
+            agent.destroy();
+            await assert.rejects(p, (e: unknown) => (e as NodeJS.ErrnoException).code === 'ECONNRESET');
             assert.ok(Date.now() - started < 1000);
+            await new Promise((r) => setTimeout(r, 100));
+            assert.equal(requests, 2, 'not sent a third time');
         } finally {
             agent.destroy();
             await srv.close();

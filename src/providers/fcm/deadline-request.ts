@@ -19,12 +19,33 @@ export class RequestDeadlineError extends Error {
     }
 }
 
+/** Where a request goes: a URL taken apart once (FCM sends thousands of requests to one). */
+export interface RequestTarget {
+    readonly secure: boolean;
+    readonly protocol: string;
+    readonly hostname: string;
+    readonly port: number;
+    /** Path and query. */
+    readonly path: string;
+}
+
+export function requestTarget(url: URL): RequestTarget {
+    const secure = url.protocol === 'https:';
+    return {
+        secure,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port ? Number(url.port) : secure ? 443 : 80,
+        path: `${url.pathname}${url.search}`
+    };
+}
+
 export interface DeadlineRequestOptions {
-    readonly url: URL;
+    readonly target: RequestTarget;
     readonly method: 'POST' | 'GET';
     readonly headers: http.OutgoingHttpHeaders;
     readonly body?: string;
-    /** The agent for https: URLs (keep-alive, proxy); plain http: goes without one. */
+    /** The agent for https targets (keep-alive, proxy); plain http goes without one. */
     readonly agent?: http.Agent;
     /**
      * Milliseconds for everything: waiting for a pooled socket, connect, proxy CONNECT, TLS,
@@ -37,8 +58,11 @@ export interface DeadlineRequestOptions {
     readonly keepSuccessBody?: boolean;
     /** Longest body kept, in bytes (the rest is drained); default 64 KiB. */
     readonly maxBodyBytes?: number;
-    /** Aborts the request (the owner is closing): it rejects at once, and is not retried. */
-    readonly signal?: AbortSignal;
+    /**
+     * True once the owner is closing (it destroys its agent's sockets): a request that then
+     * fails is not sent again.
+     */
+    readonly cancelled?: () => boolean;
 }
 
 const DEFAULT_MAX_BODY = 64 * 1024;
@@ -72,20 +96,18 @@ export function requestWithDeadline(o: DeadlineRequestOptions): Promise<HttpAnsw
             }
         };
         const timer = setTimeout(() => finish(new RequestDeadlineError(o.deadlineMs)), o.deadlineMs);
+        const t = o.target;
         const start = (isRetry: boolean): void => {
-            const secure = o.url.protocol === 'https:';
-            const options: https.RequestOptions = {
-                method: o.method,
-                protocol: o.url.protocol,
-                hostname: o.url.hostname,
-                port: o.url.port || (secure ? 443 : 80),
-                path: `${o.url.pathname}${o.url.search}`,
-                headers: o.headers,
-                agent: secure ? o.agent : undefined,
-                signal: o.signal
-            };
             let answered = false;
-            const r = (secure ? https : http).request(options, (res) => {
+            const r = (t.secure ? https : http).request({
+                method: o.method,
+                protocol: t.protocol,
+                hostname: t.hostname,
+                port: t.port,
+                path: t.path,
+                headers: o.headers,
+                agent: t.secure ? o.agent : undefined
+            }, (res) => {
                 answered = true;
                 readAnswer(res, o, finish);
             });
@@ -94,7 +116,7 @@ export function requestWithDeadline(o: DeadlineRequestOptions): Promise<HttpAnsw
                 if (settled || req !== r) {
                     return;
                 }
-                if (!isRetry && !answered && r.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
+                if (!isRetry && !answered && r.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE') && !o.cancelled?.()) {
                     start(true);
                     return;
                 }

@@ -1,5 +1,4 @@
 import { createPrivateKey } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -12,7 +11,7 @@ import { ChunkPacer, yieldToEventLoop } from '../../util/chunk-pacer';
 import { errorMessage } from '../../util/errors';
 import { ResultBatcher } from '../../util/result-batcher';
 import { FailureSummary } from '../failure-summary';
-import { RequestDeadlineError, requestWithDeadline } from './deadline-request';
+import { RequestDeadlineError, requestTarget, RequestTarget, requestWithDeadline } from './deadline-request';
 import { classifyFcmError } from './fcm-errors';
 import { FcmBodyTemplate, fcmBodyTemplate } from './fcm-message';
 import { fcmTokenSyntax } from './fcm-token-syntax';
@@ -90,6 +89,7 @@ export class FcmProvider implements PushProvider {
     readonly kind = 'fcm' as const;
     readonly id: ProviderId;
     private readonly url: URL;
+    private readonly target: RequestTarget;
     private readonly sendAgent: http.Agent;
     private readonly oauthAgent?: http.Agent;
     private readonly credential: JwtBearerCredential;
@@ -98,8 +98,7 @@ export class FcmProvider implements PushProvider {
     private readonly requestTimeoutMs: number;
     private readonly userAgent: string;
     private closed = false;
-    /** Aborted by close(): every request in flight ends at once. */
-    private readonly closing = new AbortController();
+    private readonly isClosed = (): boolean => this.closed;
 
     constructor(options: FcmProviderOptions) {
         this.id = options.id;
@@ -111,6 +110,7 @@ export class FcmProvider implements PushProvider {
             throw new Error('FCM needs a project id: set project_id or use a service account that has one');
         }
         this.url = new URL(`https://${FCM_HOST}/v1/projects/${encodeURIComponent(projectId)}/messages:send`);
+        this.target = requestTarget(this.url);
         const tokenUri = options.oauthTokenUri ?? options.serviceAccount.token_uri ?? DEFAULT_TOKEN_URI;
         this.sendAgent = createHttpsAgent({
             host: FCM_HOST, policy: options.egress, maxSockets: options.maxSockets,
@@ -120,10 +120,8 @@ export class FcmProvider implements PushProvider {
         if (tokenUrl.protocol === 'https:') {
             this.oauthAgent = createHttpsAgent({ host: tokenUrl.host, policy: options.egress, maxSockets: 2, ca: options.ca });
         }
-        // One abort listener per request in flight (at most maxSockets, plus the OAuth exchange).
-        setMaxListeners(options.maxSockets + 10, this.closing.signal);
         this.credential = new JwtBearerCredential(options.serviceAccount, tokenUri, this.oauthAgent, options.userAgent,
-            { deadlineMs: options.requestTimeoutMs, signal: this.closing.signal });
+            { deadlineMs: options.requestTimeoutMs, cancelled: this.isClosed });
         const perTurn = Math.max(1, options.tokensPerTurn ?? FCM_TOKENS_PER_TURN);
         let sent = 0;
         this.pacer = new ChunkPacer({
@@ -234,11 +232,11 @@ export class FcmProvider implements PushProvider {
         let headers: http.IncomingHttpHeaders;
         try {
             ({ status, body, headers } = await requestWithDeadline({
-                url: this.url,
+                target: this.target,
                 method: 'POST',
                 agent: this.sendAgent,
                 deadlineMs: this.requestTimeoutMs,
-                signal: this.closing.signal,
+                cancelled: this.isClosed,
                 headers: {
                     authorization: `Bearer ${access}`,
                     'content-type': 'application/json; charset=UTF-8',
@@ -316,10 +314,18 @@ export class FcmProvider implements PushProvider {
             return Promise.resolve();
         }
         this.closed = true;
-        // Requests in flight end at once (transient 'closed'), and none is retried.
-        this.closing.abort();
-        this.sendAgent.destroy();
-        this.oauthAgent?.destroy();
+        // Requests in flight end at once (transient 'closed'), and none is sent again: those
+        // on a socket with it, those still waiting for one (`agent.requests`) here.
+        for (const agent of [this.sendAgent, this.oauthAgent]) {
+            if (agent) {
+                for (const queued of Object.values(agent.requests)) {
+                    for (const req of [...(queued ?? [])]) {
+                        req.destroy();
+                    }
+                }
+                agent.destroy();
+            }
+        }
         return Promise.resolve();
     }
 }

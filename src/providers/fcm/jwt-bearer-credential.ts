@@ -1,7 +1,7 @@
 import { createSign } from 'node:crypto';
 import * as http from 'node:http';
 import { errorMessage } from '../../util/errors';
-import { requestWithDeadline, RequestDeadlineError } from './deadline-request';
+import { requestTarget, requestWithDeadline, RequestDeadlineError } from './deadline-request';
 
 /** The fields of a Google service-account JSON file this credential needs. */
 export interface ServiceAccount {
@@ -44,8 +44,8 @@ export class TokenExchangeError extends Error {
 export interface JwtBearerOptions {
     /** Total deadline of one exchange, ms (see requestWithDeadline). */
     readonly deadlineMs: number;
-    /** Aborts an exchange in flight (the owner is closing). */
-    readonly signal?: AbortSignal;
+    /** True once the owner is closing: a failed exchange is not sent again. */
+    readonly cancelled?: () => boolean;
     readonly now?: () => number;
 }
 
@@ -151,11 +151,11 @@ export class JwtBearerCredential {
         let text: string;
         try {
             ({ status, body: text } = await requestWithDeadline({
-                url: new URL(this.tokenUri),
+                target: requestTarget(new URL(this.tokenUri)),
                 method: 'POST',
                 agent: this.agent,
                 deadlineMs: this.options.deadlineMs,
-                signal: this.options.signal,
+                cancelled: this.options.cancelled,
                 keepSuccessBody: true,
                 headers: {
                     'content-type': 'application/x-www-form-urlencoded',
