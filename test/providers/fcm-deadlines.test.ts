@@ -55,7 +55,7 @@ describe('FCM deadlines: black-hole FCM, OAuth endpoint and proxy', function () 
         assert.ok(took >= 550 && took < 3000, `took ${took} ms`);
         assert.equal(hole.accepted, 3);
         await until('condition', () => hole.closedByClient === 3);
-        assert.equal((p as unknown as { pacer: { tokensInFlight: number } }).pacer.tokensInFlight, 0);
+        assert.equal((p as unknown as { window: { tokensInFlight: number } }).window.tokensInFlight, 0);
         const warn = warnLines(logger);
         assert.equal(warn.length, 1, JSON.stringify(warn));
         assert.equal(warn[0].reason, 'timeout');

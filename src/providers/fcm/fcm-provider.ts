@@ -7,7 +7,7 @@ import { FcmConfig } from '../../config/sections/providers';
 import { createHttpsAgent, EgressPolicy } from '../../egress/agents';
 import { Logger } from '../../logging/logger';
 import { Batch, ProviderId, PushProvider, TokenResult } from '../../push/provider';
-import { ChunkPacer, yieldToEventLoop } from '../../util/chunk-pacer';
+import { yieldToEventLoop } from '../../util/chunk-pacer';
 import { errorMessage } from '../../util/errors';
 import { ResultBatcher } from '../../util/result-batcher';
 import { FailureSummary } from '../failure-summary';
@@ -15,6 +15,7 @@ import { RequestDeadlineError, requestTarget, RequestTarget, requestWithDeadline
 import { classifyFcmError } from './fcm-errors';
 import { FcmBodyTemplate, fcmBodyTemplate } from './fcm-message';
 import { fcmTokenSyntax } from './fcm-token-syntax';
+import { TokenWindow } from './token-window';
 import { DEFAULT_TOKEN_URI, JwtBearerCredential, ServiceAccount, TokenExchangeError } from './jwt-bearer-credential';
 
 export { fcmTokenSyntax } from './fcm-token-syntax';
@@ -54,8 +55,6 @@ interface Call {
     refreshed: number;
 }
 
-const NONE: never[] = [];
-
 /**
  * FCM HTTP v1 (`POST https://fcm.googleapis.com/v1/projects/{project}/messages:send`, one
  * token per request: FCM v1 has no multicast), over a keep-alive HTTP/1.1 agent from
@@ -70,7 +69,7 @@ const NONE: never[] = [];
  * - an access token is got once for the call (a failed exchange answers every token:
  *   'oauth-rejected' config_error or 'oauth-unavailable' transient, no FCM request made);
  * - then one request per token, at most `maxSockets` in flight over every batch of this
- *   provider (a ChunkPacer window, one token per slot, so a slow request holds only its own
+ *   provider (a TokenWindow, one token per slot, so a slow request holds only its own
  *   slot), a turn of the event loop every FCM_TOKENS_PER_TURN tokens;
  * - each answer is classified (fcm-errors.ts) and reported through `onResults` as it
  *   arrives, grouped per event-loop turn (ResultBatcher); a transient answer carries its own
@@ -94,7 +93,8 @@ export class FcmProvider implements PushProvider {
     private readonly oauthAgent?: http.Agent;
     private readonly credential: JwtBearerCredential;
     private readonly logger: Logger;
-    private readonly pacer: ChunkPacer;
+    private readonly window: TokenWindow;
+    private readonly tokensPerTurn: number;
     private readonly requestTimeoutMs: number;
     private readonly userAgent: string;
     private closed = false;
@@ -122,14 +122,8 @@ export class FcmProvider implements PushProvider {
         }
         this.credential = new JwtBearerCredential(options.serviceAccount, tokenUri, this.oauthAgent, options.userAgent,
             { deadlineMs: options.requestTimeoutMs, cancelled: this.isClosed });
-        const perTurn = Math.max(1, options.tokensPerTurn ?? FCM_TOKENS_PER_TURN);
-        let sent = 0;
-        this.pacer = new ChunkPacer({
-            chunkTokens: 1,
-            maxInFlightTokens: options.maxSockets,
-            // A real turn of the event loop before every perTurn-th token (and the first).
-            yieldToLoop: () => (sent++ % perTurn === 0 ? yieldToEventLoop() : Promise.resolve())
-        });
+        this.tokensPerTurn = Math.max(1, options.tokensPerTurn ?? FCM_TOKENS_PER_TURN);
+        this.window = new TokenWindow(options.maxSockets);
         this.logger.log('info/fcm', {
             msg: 'FCM provider ready', provider: this.id, projectId, tokenUri,
             via: options.fcmEndpoint ? `direct ${options.fcmEndpoint}` : options.egress.proxy ? 'proxy policy' : 'direct'
@@ -139,9 +133,9 @@ export class FcmProvider implements PushProvider {
     async send(batch: Batch, onResults: (results: readonly TokenResult[]) => void): Promise<void> {
         const out = new ResultBatcher<TokenResult>(onResults);
         const failures = new FailureSummary(this.logger, 'fcm');
-        const reported = new Set<string>();
-        const report = (r: TokenResult): void => {
-            reported.add(r.token);
+        const reported = new Uint8Array(batch.tokens.length);
+        const report = (i: number, r: TokenResult): void => {
+            reported[i] = 1;
             out.add(r);
             this.note(failures, r, batch);
         };
@@ -150,27 +144,30 @@ export class FcmProvider implements PushProvider {
         } catch (e) {
             // Our own bug, if ever: whatever is unreported becomes transient, nothing is lost.
             this.logger.log('error/fcm', { msg: 'FCM send failed unexpectedly; unreported tokens are transient', provider: this.id, error: errorMessage(e) });
-            for (const token of batch.tokens) {
-                if (!reported.has(token)) {
-                    report({ token, outcome: 'transient', reason: 'call-failed' });
+            batch.tokens.forEach((token, i) => {
+                if (!reported[i]) {
+                    report(i, { token, outcome: 'transient', reason: 'call-failed' });
                 }
-            }
+            });
         } finally {
             failures.flush();
             out.flush();
         }
     }
 
-    private async sendAll(batch: Batch, report: (r: TokenResult) => void): Promise<void> {
-        const valid: string[] = [];
-        for (const token of batch.tokens) {
+    private async sendAll(batch: Batch, report: (i: number, r: TokenResult) => void): Promise<void> {
+        const tokens = batch.tokens;
+        /** Indexes of the tokens to send. */
+        const valid: number[] = [];
+        for (let i = 0; i < tokens.length; i++) {
+            const token = tokens[i];
             if (this.closed) {
-                report({ token, outcome: 'transient', reason: 'closed' });
+                report(i, { token, outcome: 'transient', reason: 'closed' });
             } else if (fcmTokenSyntax(token).ok) {
                 // FCM tokens are not normalised: the wire form is the token as accepted.
-                valid.push(token);
+                valid.push(i);
             } else {
-                report({ token, outcome: 'dead', reason: 'invalid_token' });
+                report(i, { token, outcome: 'dead', reason: 'invalid_token' });
             }
         }
         if (valid.length === 0) {
@@ -181,25 +178,21 @@ export class FcmProvider implements PushProvider {
             template = fcmBodyTemplate(batch.message, batch.dryRun);
         } catch (e) {
             const detail = `the message cannot be rendered as JSON: ${errorMessage(e)}`;
-            for (const token of valid) {
-                report({ token, outcome: 'config_error', reason: 'render-failed', detail });
+            for (const i of valid) {
+                report(i, { token: tokens[i], outcome: 'config_error', reason: 'render-failed', detail });
             }
             return;
         }
         try {
             await this.credential.accessToken();
         } catch (e) {
-            for (const token of valid) {
-                report(this.oauthFailure(token, e));
+            for (const i of valid) {
+                report(i, this.oauthFailure(tokens[i], e));
             }
             return;
         }
         const call: Call = { batch, template, refreshed: 0 };
-        await this.pacer.map(valid, (chunk) => this.sendToken(chunk[0], call, report).then(() => NONE), (chunk, e) => {
-            this.logger.log('error/fcm', { msg: 'FCM request failed unexpectedly; the token is transient', provider: this.id, error: errorMessage(e) });
-            report({ token: chunk[0], outcome: 'transient', reason: 'call-failed' });
-            return NONE;
-        });
+        await this.sendEach(tokens, valid, call, report);
         if (call.refreshed > 0) {
             this.logger.log('info/fcm', {
                 msg: 'FCM refused our access token (expired or revoked); got a fresh one and retried those tokens once',
@@ -208,8 +201,42 @@ export class FcmProvider implements PushProvider {
         }
     }
 
-    private async sendToken(token: string, call: Call, report: (r: TokenResult) => void): Promise<void> {
-        report(await this.attempt(token, call, false));
+    /**
+     * One request per token, each taking a slot of the window (released with its answer or
+     * its deadline), a turn of the event loop every `tokensPerTurn` tokens. Resolves when every
+     * token has been reported.
+     */
+    private async sendEach(tokens: readonly string[], valid: readonly number[], call: Call,
+        report: (i: number, r: TokenResult) => void): Promise<void> {
+        let open = valid.length;
+        let allReported!: () => void;
+        const finished = new Promise<void>((resolve) => {
+            allReported = resolve;
+        });
+        const settle = (i: number, r: TokenResult): void => {
+            report(i, r);
+            this.window.release();
+            if (--open === 0) {
+                allReported();
+            }
+        };
+        for (let k = 0; k < valid.length; k++) {
+            if (k % this.tokensPerTurn === 0) {
+                // Also before the first: the queue may start several batches in one tick.
+                await yieldToEventLoop();
+            }
+            const wait = this.window.acquire();
+            if (wait) {
+                await wait;
+            }
+            const i = valid[k];
+            this.attempt(tokens[i], call, false).then((r) => settle(i, r), (e: unknown) => {
+                // attempt() does not reject; if it ever does, the token is still reported.
+                this.logger.log('error/fcm', { msg: 'FCM request failed unexpectedly; the token is transient', provider: this.id, error: errorMessage(e) });
+                settle(i, { token: tokens[i], outcome: 'transient', reason: 'call-failed' });
+            });
+        }
+        await finished;
     }
 
     /** One request for one token (plus, after a 401, one more with a fresh access token). */
