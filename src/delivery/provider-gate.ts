@@ -1,6 +1,6 @@
 import { Logger } from '../logging/logger';
 import { ProviderLabels, ServiceMetrics } from '../metrics/service-metrics';
-import { Batch, PushProvider, TokenResult } from '../push/provider';
+import { Batch, isAnswer, PushProvider, TokenResult } from '../push/provider';
 import { ConcurrencyLimiter, RateLimiter } from '../util/limiters';
 
 export interface ProviderGateOptions {
@@ -75,7 +75,7 @@ export class ProviderGate {
             if (fresh.length === 0) {
                 return;
             }
-            if (!answered && fresh.some((r) => !r.unanswered)) {
+            if (!answered && fresh.some(isAnswer)) {
                 answered = true;
                 this.unansweredSince = undefined;
             }

@@ -46,9 +46,21 @@ export interface TokenResult {
     readonly detail?: string;
     /**
      * True when no answer came from the push service at all (timeout, connection refused or
-     * reset, proxy failure): the delivery layer's stuck-egress signal counts these.
+     * reset, proxy failure): the delivery layer's stuck-egress signal counts these. A transient
+     * result whose reason is one of NO_ANSWER_REASONS counts as unanswered too.
      */
     readonly unanswered?: boolean;
+}
+
+/** The reasons providers use for "no answer from the push service" (transient results). */
+export const NO_ANSWER_REASONS: ReadonlySet<string> = new Set([
+    'timeout', 'connection-error', 'network_error', 'call-failed', 'oauth-unavailable', 'closed',
+    'call_deadline', 'send_rejected', 'no_result'
+]);
+
+/** Whether a result is an answer from the push service (anything but a NO_ANSWER transient). */
+export function isAnswer(r: TokenResult): boolean {
+    return !r.unanswered && !(r.outcome === 'transient' && NO_ANSWER_REASONS.has(r.reason));
 }
 
 /**

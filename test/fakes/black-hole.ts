@@ -117,6 +117,9 @@ export class BlackHole {
         const upstream = net.connect(Number(target.slice(i + 1)), target.slice(0, i));
         for (const s of [client, upstream]) {
             s.on('error', () => undefined);
+            // Tracked, so close() ends relayed connections too (server.close waits for them).
+            this.sockets.add(s);
+            s.on('close', () => this.sockets.delete(s));
         }
         client.pipe(upstream);
         upstream.pipe(client);

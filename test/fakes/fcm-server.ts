@@ -8,33 +8,44 @@ import { FakeTls } from './tls';
 
 /**
  * A fake FCM HTTP v1 endpoint plus Google's OAuth token endpoint, on one HTTPS (HTTP/1.1)
- * server, so the real firebase-admin client (legacy HTTP/1.1 transport) can be tested,
- * benchmarked and run in dev mode against it.
+ * server, so our FCM client (src/providers/fcm) can be tested, benchmarked and run in dev
+ * mode against it. Error bodies have the shapes FCM documents ("FCM error codes": an
+ * `error` with code, message, status and `details`: a google.firebase.fcm.v1.FcmError
+ * `errorCode`, or a google.rpc.BadRequest `fieldViolations` for a bad payload).
  *
  * - POST /token: the JWT-bearer exchange (grant_type urn:ietf:params:oauth:grant-type:jwt-bearer).
  *   The assertion must be RS256-signed by the service account (`publicKey`), with
  *   iss = `clientEmail`, aud = `tokenUri` (when set), the firebase.messaging scope, and an
  *   unexpired exp at most an hour after iat. Else 400 {"error":"invalid_grant"}.
  * - POST /v1/projects/<projectId>/messages:send: needs `Authorization: Bearer <a token this
- *   fake issued>` (else 401 UNAUTHENTICATED) and the right project (else 403 SENDER_ID_MISMATCH).
+ *   fake issued>` (else 401 UNAUTHENTICATED, no FcmError detail, as Google answers a stale
+ *   or revoked access token) and the right project (else 403 SENDER_ID_MISMATCH).
  *
  * Token-prefix behaviours (the message's `token`):
  * - `dead-…`        → 404 NOT_FOUND, errorCode UNREGISTERED
  * - `invalid-…`     → 400 INVALID_ARGUMENT "The registration token is not a valid FCM registration token"
- * - `badpayload-…`  → 400 INVALID_ARGUMENT about the payload (not the token)
+ * - `badpayload-…`  → 400 INVALID_ARGUMENT about the payload (a BadRequest field violation on message.android.ttl)
  * - `transient-…`   → 503 UNAVAILABLE with `retry-after: <retryAfterSeconds>`
  * - `ratelimit-…`   → 429 QUOTA_EXCEEDED with `retry-after: <retryAfterSeconds>`
  * - `internal-…`    → 500 INTERNAL
  * - `auth-…`        → 401 THIRD_PARTY_AUTH_ERROR
  * - `sender-…`      → 403 SENDER_ID_MISMATCH
- * - `gateway-…`     → 502 with an error JSON FCM does not name (unknown-error on 5xx)
- * - `teapot-…`      → 418 with an unnamed error JSON (unknown-error, not 5xx)
+ * - `permission-…`  → 403 PERMISSION_DENIED without an FcmError detail (the account lacks the IAM permission)
+ * - `notfound-…`    → 404 NOT_FOUND without an FcmError detail (not UNREGISTERED: never a dead token)
+ * - `gateway-…`     → 502 with an error JSON FCM does not name (a 5xx of unknown status)
+ * - `teapot-…`      → 418 with an unnamed error JSON (a 4xx of unknown status)
  * - `html-…`        → 502 text/html (a proxy's error page)
  * - `reset-…`       → the connection is destroyed without an answer
  * - `slow-…`        → 200 after `slowMs`
+ * - `hang-…`        → never answered (the request stays open until the client gives up)
  * - anything else   → 200 {"name": "projects/<id>/messages/<n>"}
+ * A `message.data` value that is not a string → 400 INVALID_ARGUMENT with a BadRequest field
+ * violation on message.data[0].value, as FCM answers it.
  * Switches in `behaviour`: delayMs (every answer), slowMs, retryAfterSeconds, oauthStatus
- * (force the token endpoint to answer that status).
+ * (force the token endpoint to answer that status), refuseAccessTokens (every send answered
+ * 401 UNAUTHENTICATED, even with a fresh token). `inFlightSends` / `counters.maxInFlightSends`
+ * count send requests received and not yet answered. Every request body is kept raw in
+ * `received[].rawBody` (wire-format pinning).
  * Fault-injection switches (test/faults): `retryAfterForm` ('seconds', the default, or
  * 'http-date'); `failuresPerToken` makes the transient kinds (transient-, ratelimit-,
  * internal-, reset-, slow-, gateway-, html-) misbehave only for a token's first N requests,
@@ -58,6 +69,8 @@ export interface ReceivedFcmMessage {
     readonly token: string;
     readonly message: Record<string, any>;
     readonly validateOnly: boolean;
+    /** The request body exactly as received (wire-format pinning). */
+    readonly rawBody: string;
     readonly headers: http.IncomingHttpHeaders;
     /** Epoch ms the request arrived. */
     readonly at: number;
@@ -72,13 +85,21 @@ export interface FakeFcmBehaviour {
     retryAfterForm?: 'seconds' | 'http-date';
     /** Set: transient-kind prefixes misbehave only for a token's first N requests. */
     failuresPerToken?: number;
+    /** Answer every send 401 UNAUTHENTICATED, whatever access token it carries. */
+    refuseAccessTokens?: boolean;
 }
 
 const FCM_ERROR_TYPE = 'type.googleapis.com/google.firebase.fcm.v1.FcmError';
 
 export class FakeFcmServer {
     readonly received: ReceivedFcmMessage[] = [];
-    readonly counters = { sends: 0, delivered: 0, rejected: 0, validateOnly: 0, oauthExchanges: 0, oauthRejected: 0, connections: 0 };
+    readonly counters = {
+        sends: 0, delivered: 0, rejected: 0, validateOnly: 0, oauthExchanges: 0, oauthRejected: 0, connections: 0,
+        /** The most send requests open at once since the last reset. */
+        maxInFlightSends: 0
+    };
+    /** Send requests received and not answered yet (hang- ones included). */
+    inFlightSends = 0;
     readonly behaviour: FakeFcmBehaviour = { delayMs: 0, slowMs: 2000, retryAfterSeconds: 7 };
     /** Assertions (decoded claims) of every accepted exchange. */
     readonly assertions: Record<string, unknown>[] = [];
@@ -247,8 +268,11 @@ export class FakeFcmServer {
 
     private onSend(projectId: string, req: http.IncomingMessage, body: string, res: http.ServerResponse): void {
         this.counters.sends++;
+        this.inFlightSends++;
+        this.counters.maxInFlightSends = Math.max(this.counters.maxInFlightSends, this.inFlightSends);
+        res.once('close', () => this.inFlightSends--);
         const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-        if (!bearer || !this.accessTokens.has(bearer[1])) {
+        if (!bearer || !this.accessTokens.has(bearer[1]) || this.behaviour.refuseAccessTokens) {
             this.counters.rejected++;
             return json(res, 401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } });
         }
@@ -260,7 +284,7 @@ export class FakeFcmServer {
         try {
             parsed = JSON.parse(body) as typeof parsed;
         } catch {
-            return fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'Invalid JSON payload received.');
+            return badRequest(res, 'Invalid JSON payload received.', '');
         }
         const message = parsed.message ?? {};
         const token = typeof message.token === 'string' ? message.token : '';
@@ -272,7 +296,7 @@ export class FakeFcmServer {
         this.requestsPerToken.set(token, seen);
         const healed = this.behaviour.failuresPerToken !== undefined && seen > this.behaviour.failuresPerToken;
         if (this.record) {
-            this.received.push({ token, message, validateOnly, headers: req.headers, at: Date.now() });
+            this.received.push({ token, message, validateOnly, rawBody: body, headers: req.headers, at: Date.now() });
         }
         const delay = this.behaviour.delayMs + (token.startsWith('slow-') && !healed ? this.behaviour.slowMs : 0);
         const answer = () => this.answerSend(token, message, validateOnly, req, res, healed);
@@ -292,18 +316,30 @@ export class FakeFcmServer {
             return { 'retry-after': header };
         };
         const data = message.data as Record<string, unknown> | undefined;
-        if (!token || (data && Object.values(data).some((v) => typeof v !== 'string'))) {
-            return fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'Invalid value at \'message.data\'');
+        if (!token) {
+            return fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'Request contains an invalid argument.');
+        }
+        const badData = data ? Object.values(data).findIndex((v) => typeof v !== 'string') : -1;
+        if (badData >= 0) {
+            const text = `Invalid value at 'message.data[${badData}].value' (TYPE_STRING), ${JSON.stringify(Object.values(data!)[badData])}`;
+            return badRequest(res, text, `message.data[${badData}].value`);
         }
         const rules: [string, () => void][] = [
             ['dead-', () => fcmError(res, 404, 'NOT_FOUND', 'UNREGISTERED', 'Requested entity was not found.')],
             ['invalid-', () => fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'The registration token is not a valid FCM registration token')],
-            ['badpayload-', () => fcmError(res, 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'Invalid value at \'message.android.ttl\'')],
+            ['badpayload-', () => badRequest(res, 'Invalid value at \'message.android.ttl\' (type.googleapis.com/google.protobuf.Duration), "soon"', 'message.android.ttl')],
             ['transient-', () => fcmError(res, 503, 'UNAVAILABLE', 'UNAVAILABLE', 'The service is currently unavailable.', ra())],
             ['ratelimit-', () => fcmError(res, 429, 'RESOURCE_EXHAUSTED', 'QUOTA_EXCEEDED', 'Quota exceeded.', ra())],
             ['internal-', () => fcmError(res, 500, 'INTERNAL', 'INTERNAL', 'Internal error encountered.')],
             ['auth-', () => fcmError(res, 401, 'UNAUTHENTICATED', 'THIRD_PARTY_AUTH_ERROR', 'Auth error from APNS or Web Push Service')],
             ['sender-', () => fcmError(res, 403, 'PERMISSION_DENIED', 'SENDER_ID_MISMATCH', 'SenderId mismatch')],
+            ['permission-', () => json(res, 403, { error: {
+                code: 403, status: 'PERMISSION_DENIED',
+                message: `Permission 'cloudmessaging.messages.create' denied on resource '//cloudresourcemanager.googleapis.com/projects/${this.options.projectId}' (or it may not exist).`,
+                details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED', domain: 'cloudresourcemanager.googleapis.com' }]
+            } })],
+            ['notfound-', () => json(res, 404, { error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' } })],
+            ['hang-', () => undefined],
             ['gateway-', () => json(res, 502, { error: { code: 502, message: 'Bad gateway', status: 'BAD_GATEWAY' } })],
             ['teapot-', () => json(res, 418, { error: { code: 418, message: 'I am a teapot', status: 'TEAPOT' } })],
             ['html-', () => {
@@ -327,6 +363,14 @@ function json(res: http.ServerResponse, status: number, body: unknown, headers: 
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text), ...headers });
     res.end(text);
+}
+
+/** 400 INVALID_ARGUMENT with a google.rpc.BadRequest detail naming `field` (FCM's answer to a bad payload). */
+function badRequest(res: http.ServerResponse, message: string, field: string): void {
+    json(res, 400, { error: { code: 400, message, status: 'INVALID_ARGUMENT', details: [{
+        '@type': 'type.googleapis.com/google.rpc.BadRequest',
+        fieldViolations: [{ ...(field ? { field } : {}), description: message }]
+    }] } });
 }
 
 function fcmError(res: http.ServerResponse, code: number, status: string, errorCode: string, message: string,

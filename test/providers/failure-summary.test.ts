@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { createProviders } from '../../src/providers/create-providers';
+import { apnsToken } from '../fakes/apns-server';
 import { startProviderFakes, ProviderFakes } from '../fakes/provider-fakes';
-import { batch, configFor, newLogger } from './helpers';
+import { batch, configFor, createProviders, newLogger, sendAll } from './helpers';
 
 /** A configuration error fails every token; the log must still say it once per call, not per token. */
 describe('provider failure logging', function () {
@@ -18,12 +18,13 @@ describe('provider failure logging', function () {
             const logger = newLogger();
             const providers = createProviders({ config: configFor(fakes), logger });
             try {
-                const tokens = Array.from({ length: 120 }, (_, i) => `auth-${String(i).padStart(60, '0')}`);
-                const results = await providers[provider].send(batch(provider, tokens));
+                const label = (i: number) => `auth-${String(i).padStart(provider === 'apns' ? 20 : 60, '0')}`;
+                const tokens = Array.from({ length: 120 }, (_, i) => (provider === 'apns' ? apnsToken(label(i)) : label(i)));
+                const results = await sendAll(providers[provider], batch(provider, tokens));
                 assert.equal(results.filter((r) => r.outcome === 'config_error').length, 120);
                 const lines = logger.at('error').filter((e) => e.component === provider);
-                // The provider sends in chunks of 50: one line per chunk at most, each with its count.
-                assert.ok(lines.length >= 1 && lines.length <= 3, `${lines.length} error lines`);
+                // One event, one error line: per call, with the count (issue 11 §5).
+                assert.equal(lines.length, 1, `${lines.length} error lines`);
                 const counted = lines.reduce((n, e) => n + (e.entry as { count: number }).count, 0);
                 assert.equal(counted, 120);
                 assert.ok(!logger.text().includes(tokens[0]), 'a full token was logged');

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createProviders } from '../../src/providers/create-providers';
-import { PushProvider as LegacyProvider } from '../../src/providers/push-provider';
 import { ApnsProvider } from '../../src/providers/apns/apns-provider';
 import { PushProvider } from '../../src/push/provider';
 import { TestLogger } from '../helpers/test-logger';
@@ -8,12 +6,12 @@ import { apnsToken as T } from '../fakes/apns-server';
 import { BlackHole } from '../fakes/black-hole';
 import { ProviderFakes, startProviderFakes } from '../fakes/provider-fakes';
 import { apnsBatch, apnsFrom, outcomes, sendAndCollect } from './apns-helpers';
-import { batch, byToken, configFor } from './helpers';
+import { batch, byToken, configFor, createProviders, sendAll } from './helpers';
 
 describe('both providers through the egress CONNECT proxy to the TLS fakes', function () {
     this.timeout(20000);
     let fakes: ProviderFakes;
-    const open: (PushProvider | LegacyProvider)[] = [];
+    const open: PushProvider[] = [];
 
     before(async () => {
         fakes = await startProviderFakes({ proxy: true });
@@ -40,10 +38,10 @@ describe('both providers through the egress CONNECT proxy to the TLS fakes', fun
         open.push(fcm);
         const a = apns();
         const [fcmResults, apnsResults] = await Promise.all([
-            fcm.send(batch('fcm', ['f1', 'f2', 'dead-f3'])),
+            sendAll(fcm, batch('fcm', ['f1', 'f2', 'dead-f3'])),
             sendAndCollect(a, apnsBatch([T('a1'), T('a2'), T('dead-a3')]))
         ]);
-        assert.deepEqual(byToken(fcmResults), { f1: 'delivered:ok', f2: 'delivered:ok', 'dead-f3': 'dead:messaging/registration-token-not-registered' });
+        assert.deepEqual(byToken(fcmResults), { f1: 'delivered:ok', f2: 'delivered:ok', 'dead-f3': 'dead:UNREGISTERED' });
         assert.deepEqual(outcomes(apnsResults), { [T('a1')]: 'delivered:ok', [T('a2')]: 'delivered:ok', [T('dead-a3')]: 'dead:Unregistered' });
         const proxy = fakes.proxy!;
         assert.ok(proxy.count('oauth2.googleapis.com:443') >= 1, 'the OAuth exchange went through the proxy');
@@ -56,7 +54,7 @@ describe('both providers through the egress CONNECT proxy to the TLS fakes', fun
 
         // Keep-alive: a second round opens no new tunnels for APNs and reuses FCM's.
         const fcmTunnels = proxy.count('fcm.googleapis.com:443');
-        await fcm.send(batch('fcm', ['f4']));
+        await sendAll(fcm, batch('fcm', ['f4']));
         await sendAndCollect(a, apnsBatch([T('a4')]));
         assert.equal(proxy.count('api.sandbox.push.apple.com:443'), 1);
         assert.equal(proxy.count('fcm.googleapis.com:443'), fcmTunnels);

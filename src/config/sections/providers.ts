@@ -52,11 +52,11 @@ export interface FcmConfig {
     readonly service_account?: string;
     /** Firebase project id; else the one in the service account. */
     readonly project_id?: string;
-    /** Endpoint overrides, for fakes and tests. */
     /**
-     * `https://host:port` that every FCM send connects to instead of fcm.googleapis.com
-     * (the FCM host is a constant in firebase-admin), directly, never through `proxy`; TLS
-     * still checks the name fcm.googleapis.com, so the fake's certificate must carry it.
+     * Endpoint override, for fakes and tests: `https://host:port` that every FCM send
+     * connects to instead of fcm.googleapis.com, directly, never through `proxy`. The request
+     * still names fcm.googleapis.com (Host header, TLS server name), so the fake's certificate
+     * must carry that name.
      */
     readonly fcm_endpoint?: string;
     /** OAuth token endpoint; else the service account's token_uri (reached through `proxy`). */
@@ -64,10 +64,16 @@ export interface FcmConfig {
     /** Path of a CA bundle to trust for FCM and OAuth (fakes use a throwaway CA). */
     readonly ca?: string;
     /**
-     * Keep-alive sockets (through the proxy: CONNECT tunnels) to FCM per worker. firebase-admin
-     * sends one HTTP/1.1 request per token, so this bounds concurrent FCM requests.
+     * Keep-alive sockets (through the proxy: CONNECT tunnels) to FCM per worker. FCM HTTP v1
+     * takes one token per request, so this is also the most FCM requests in flight at once.
      */
     readonly max_sockets: number;
+    /**
+     * Milliseconds one outbound request may take in all: an FCM send (connect, proxy
+     * CONNECT, TLS, the answer) or an OAuth token exchange. Past it the request is abandoned
+     * and its token is 'transient' (reason 'timeout' / 'oauth-unavailable').
+     */
+    readonly requestTimeoutMs: number;
 }
 
 export const apnsSchema = {
@@ -113,6 +119,7 @@ export const fcmSchema = {
         fcm_endpoint: { type: 'string', pattern: '^https://' },
         oauth_token_uri: { type: 'string', pattern: '^https?://' },
         ca: { type: 'string', minLength: 1 },
-        max_sockets: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }
+        max_sockets: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+        requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 120000, default: 10000 }
     }
 } as const;

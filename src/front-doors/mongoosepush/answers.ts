@@ -54,8 +54,8 @@ export const V3_CONTENT_TYPE = 'application/json; charset=utf-8';
 /**
  * Provider codes of a `config_error` first answer (the provider refused our request) and the
  * MongoosePush answer for each: APNs reasons (Apple, "Handling notification responses from
- * APNs") and firebase-admin error codes (the FCM provider's reasons; library-notes.md maps
- * them to FCM's ErrorCodes). Rows follow MongoosePush's error handlers; rows it lacks are
+ * APNs") and FCM v1 error codes (the FCM provider's reasons: `details[].errorCode`, else
+ * `error.status`). Rows follow MongoosePush's error handlers; rows it lacks are
  * marked. A code not listed answers 500 unspecified, as MongoosePush's `{:generic, _}`.
  *
  * | code                                        | MongoosePush class      | answer |
@@ -64,10 +64,10 @@ export const V3_CONTENT_TYPE = 'application/json; charset=utf-8';
  * | PayloadTooLarge                             | payload_too_large       | 413 payload_too_large |
  * | BadMessageId, BadPriority, BadTopic, DuplicateHeaders, MissingDeviceToken, MethodNotAllowed, BadPath, MissingTopic, BadExpirationDate, InvalidPushType (not in MongoosePush) | internal_config | 503 internal_config |
  * | InvalidProviderToken, ExpiredProviderToken, MissingProviderToken, BadCertificate, BadCertificateEnvironment, UnrelatedKeyIdInToken, BadEnvironmentKeyInToken (last two not in MongoosePush) | auth (masked) | 503 service_internal |
- * | messaging/invalid-argument                  | INVALID_ARGUMENT → invalid_request | 400 invalid_request |
- * | messaging/invalid-payload                   | refused before sending (Sparrow: invalid_notification) | 400 invalid_notification |
- * | messaging/third-party-auth-error, messaging/mismatched-credential, messaging/authentication-error | auth (masked) | 503 service_internal |
- * | messaging/unknown-error                     | UNSPECIFIED → unspecified | 520 unspecified |
+ * | INVALID_ARGUMENT (FCM v1)                   | INVALID_ARGUMENT → invalid_request | 400 invalid_request |
+ * | render-failed                               | refused before sending (Sparrow: invalid_notification) | 400 invalid_notification |
+ * | SENDER_ID_MISMATCH, PERMISSION_DENIED, THIRD_PARTY_AUTH_ERROR, APNS_AUTH_ERROR, UNAUTHENTICATED, oauth-rejected | auth (masked) | 503 service_internal |
+ * | NOT_FOUND (the project, not the token)      | internal_config | 503 internal_config |
  *
  * *BadDeviceToken is classified `dead` by the APNs provider, so it reaches this table only if
  * that policy changes; MongoosePush answers it 400 invalid_request.
@@ -98,12 +98,15 @@ export const CONFIG_ERROR_ANSWERS: Readonly<Record<string, readonly [number, V3R
     BadCertificateEnvironment: [503, 'service_internal'],
     UnrelatedKeyIdInToken: [503, 'service_internal'],
     BadEnvironmentKeyInToken: [503, 'service_internal'],
-    'messaging/invalid-argument': [400, 'invalid_request'],
-    'messaging/invalid-payload': [400, 'invalid_notification'],
-    'messaging/third-party-auth-error': [503, 'service_internal'],
-    'messaging/mismatched-credential': [503, 'service_internal'],
-    'messaging/authentication-error': [503, 'service_internal'],
-    'messaging/unknown-error': [520, 'unspecified']
+    INVALID_ARGUMENT: [400, 'invalid_request'],
+    'render-failed': [400, 'invalid_notification'],
+    SENDER_ID_MISMATCH: [503, 'service_internal'],
+    PERMISSION_DENIED: [503, 'service_internal'],
+    THIRD_PARTY_AUTH_ERROR: [503, 'service_internal'],
+    APNS_AUTH_ERROR: [503, 'service_internal'],
+    UNAUTHENTICATED: [503, 'service_internal'],
+    'oauth-rejected': [503, 'service_internal'],
+    NOT_FOUND: [503, 'internal_config']
 };
 
 const OK: V3Answer = { status: 200, body: null, label: 'delivered' };

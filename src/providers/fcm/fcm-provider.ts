@@ -1,22 +1,32 @@
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
-import { randomUUID } from 'node:crypto';
-import { App, deleteApp, initializeApp } from 'firebase-admin/app';
-import { getMessaging, Messaging, MulticastMessage, SendResponse } from 'firebase-admin/messaging';
-import { ChunkPacer } from '../../util/chunk-pacer';
-import { parseRetryAfter } from '../../util/retry-after';
-import { createHttpsAgent, EgressPolicy, observeResponses } from '../../egress/agents';
+import * as path from 'node:path';
+import { ConfigError } from '../../config/config-error';
+import { FcmConfig } from '../../config/sections/providers';
+import { createHttpsAgent, EgressPolicy } from '../../egress/agents';
 import { Logger } from '../../logging/logger';
+import { Batch, ProviderId, PushProvider, TokenResult } from '../../push/provider';
+import { yieldToEventLoop } from '../../util/chunk-pacer';
+import { errorMessage } from '../../util/errors';
+import { ResultBatcher } from '../../util/result-batcher';
 import { FailureSummary } from '../failure-summary';
-import { Batch } from '../../push/push-request';
-import { PushProvider, TokenResult } from '../push-provider';
-import { classifyFcmError, normaliseReason } from './fcm-errors';
-import { DEFAULT_TOKEN_URI, JwtBearerCredential, ServiceAccount } from './jwt-bearer-credential';
+import { RequestDeadlineError, requestTarget, RequestTarget, requestWithDeadline } from './deadline-request';
+import { classifyFcmError } from './fcm-errors';
+import { FcmBodyTemplate, fcmBodyTemplate } from './fcm-message';
+import { fcmTokenSyntax } from './fcm-token-syntax';
+import { TokenWindow } from './token-window';
+import { DEFAULT_TOKEN_URI, JwtBearerCredential, ServiceAccount, TokenExchangeError } from './jwt-bearer-credential';
 
+export { fcmTokenSyntax } from './fcm-token-syntax';
+
+/** The FCM HTTP v1 host; `fcm_endpoint` reroutes the connections, never the name. */
 export const FCM_HOST = 'fcm.googleapis.com';
-/** sendEachForMulticast takes at most this many tokens. */
-export const FCM_MULTICAST_LIMIT = 500;
+/** Tokens sent between two turns of the event loop (the request building is synchronous). */
+export const FCM_TOKENS_PER_TURN = 50;
 
 export interface FcmProviderOptions {
+    readonly id: ProviderId;
     readonly serviceAccount: ServiceAccount;
     /** Firebase project id; else the service account's. */
     readonly projectId?: string;
@@ -26,212 +36,417 @@ export interface FcmProviderOptions {
     readonly fcmEndpoint?: string;
     /** Extra CA (PEM) to trust, for fakes. */
     readonly ca?: string | Buffer;
+    /** Keep-alive sockets to FCM, and the most FCM requests in flight at once (all batches). */
     readonly maxSockets: number;
+    /** Total deadline of one FCM request and of one OAuth exchange, ms. */
+    readonly requestTimeoutMs: number;
     readonly egress: EgressPolicy;
     readonly userAgent: string;
     readonly logger: Logger;
-    /** Tokens handed to sendEachForMulticast at once (see ChunkPacer); default FCM_SEND_CHUNK_TOKENS. */
-    readonly sendChunkTokens?: number;
-    /** Requests in flight at once over all batches; default: maxSockets, at least one chunk. */
-    readonly maxInFlightTokens?: number;
-    /** Tests count the event-loop turns between sub-chunks; setImmediate otherwise. */
-    readonly yieldToLoop?: () => Promise<void>;
+    /** Default FCM_TOKENS_PER_TURN. */
+    readonly tokensPerTurn?: number;
+}
+
+/** What one `send` call shares between its tokens. */
+interface Call {
+    readonly batch: Batch;
+    readonly template: FcmBodyTemplate;
+    /** Tokens retried after a 401 with a fresh access token. */
+    refreshed: number;
 }
 
 /**
- * firebase-admin builds one HTTP/1.1 request per token, synchronously, for the whole call; 500
- * tokens per call (times delivery.concurrency) was a busy stretch of tens of ms each, and
- * requests beyond max_sockets only waited in the agent's queue anyway. So the calls are cut
- * to 50 tokens, with a turn of the event loop between, and at most max_sockets requests are
- * in flight.
- */
-export const FCM_SEND_CHUNK_TOKENS = 50;
-
-/**
- * firebase-admin's own retry policy for its HTTP/1.1 client, replacing its default (503,
- * ECONNRESET and ETIMEDOUT retried 4 times over ~7 s, sleeping inside the batch call, and
- * honouring a Retry-After of up to 60 s in place). Our delivery queue already retries with
- * backoff and Retry-After without holding anything, so the library keeps only one immediate
- * retry of ECONNRESET: with keep-alive sockets, a write racing the server's idle close is
- * normal and not worth a trip through the queue. A 503 comes back to us at once.
- */
-export const FCM_INTERNAL_RETRY = Object.freeze({
-    maxRetries: 1,
-    statusCodes: [] as number[],
-    ioErrorCodes: ['ECONNRESET'],
-    backOffFactor: 0,
-    maxDelayInMillis: 0
-});
-
-/**
- * Delivers batches through firebase-admin's `sendEachForMulticast`, one long-lived named App
- * per provider instance (created here, deleted in close()). It uses the legacy HTTP/1.1
- * transport: the HTTP/2 one ignores `httpAgent`, so it can go neither through the egress
- * proxy nor to a fake, and opens a new session per call.
+ * FCM HTTP v1 (`POST https://fcm.googleapis.com/v1/projects/{project}/messages:send`, one
+ * token per request: FCM v1 has no multicast), over a keep-alive HTTP/1.1 agent from
+ * createHttpsAgent (through the egress proxy unless no_proxy_list says otherwise, or straight
+ * to `fcm_endpoint`), with a Google OAuth access token from the service account
+ * (JwtBearerCredential).
+ *
+ * Per `send(batch, onResults)`:
+ * - each token is checked with fcmTokenSyntax; one that cannot be an FCM token is `dead`
+ *   'invalid_token' at once and never sent (issue 11 §1);
+ * - the message is rendered once (fcm-message.ts); dryRun adds `validate_only: true`;
+ * - an access token is got once for the call (a failed exchange answers every token:
+ *   'oauth-rejected' config_error or 'oauth-unavailable' transient, no FCM request made);
+ * - then one request per token, at most `maxSockets` in flight over every batch of this
+ *   provider (a TokenWindow, one token per slot, so a slow request holds only its own
+ *   slot), a turn of the event loop every FCM_TOKENS_PER_TURN tokens;
+ * - each answer is classified (fcm-errors.ts) and reported through `onResults` as it
+ *   arrives, grouped per event-loop turn (ResultBatcher); a transient answer carries its own
+ *   Retry-After;
+ * - a 401 about our access token (it expired or was revoked on Google's side) drops that
+ *   token, gets a fresh one and retries the device token at once, once (issue 11 §2);
+ * - every request has a total deadline (`requestTimeoutMs`: waiting for a socket, connect,
+ *   proxy CONNECT, TLS, the answer); past it the request is destroyed, its slot is freed and
+ *   its token is transient 'timeout' (issue 11 §3);
+ * - configuration errors, deadlines, connection errors and OAuth failures are logged once
+ *   per call and kind, with a count, what FCM said and a few token fingerprints (issue 11 §5:
+ *   the dispatcher does not log them again).
+ * `send` never rejects, and reports every token exactly once.
  */
 export class FcmProvider implements PushProvider {
-    readonly name = 'fcm' as const;
-    private readonly app: App;
-    private readonly messaging: Messaging;
+    readonly kind = 'fcm' as const;
+    readonly id: ProviderId;
+    private readonly url: URL;
+    private readonly target: RequestTarget;
     private readonly sendAgent: http.Agent;
-    private readonly oauthAgent: http.Agent;
+    private readonly oauthAgent?: http.Agent;
     private readonly credential: JwtBearerCredential;
     private readonly logger: Logger;
-    /** Epoch ms until which FCM asked us (Retry-After on a 429/503) to hold back. */
-    private retryAfterUntil = 0;
-    private readonly pacer: ChunkPacer;
+    private readonly window: TokenWindow;
+    private readonly tokensPerTurn: number;
+    private readonly requestTimeoutMs: number;
+    private readonly userAgent: string;
     private closed = false;
+    private readonly isClosed = (): boolean => this.closed;
 
     constructor(options: FcmProviderOptions) {
+        this.id = options.id;
         this.logger = options.logger;
-        this.pacer = new ChunkPacer({
-            chunkTokens: options.sendChunkTokens ?? FCM_SEND_CHUNK_TOKENS,
-            maxInFlightTokens: options.maxInFlightTokens ?? options.maxSockets,
-            yieldToLoop: options.yieldToLoop
-        });
+        this.requestTimeoutMs = options.requestTimeoutMs;
+        this.userAgent = options.userAgent;
         const projectId = options.projectId ?? options.serviceAccount.project_id;
         if (!projectId) {
-            throw new Error('FCM needs a project id: set fcm.project_id or use a service account that has one');
+            throw new Error('FCM needs a project id: set project_id or use a service account that has one');
         }
+        this.url = new URL(`https://${FCM_HOST}/v1/projects/${encodeURIComponent(projectId)}/messages:send`);
+        this.target = requestTarget(this.url);
         const tokenUri = options.oauthTokenUri ?? options.serviceAccount.token_uri ?? DEFAULT_TOKEN_URI;
         this.sendAgent = createHttpsAgent({
             host: FCM_HOST, policy: options.egress, maxSockets: options.maxSockets,
             ca: options.ca, connectTo: options.fcmEndpoint
         });
-        observeResponses(this.sendAgent, (res) => this.noteRetryAfter(res));
-        this.oauthAgent = createHttpsAgent({
-            host: new URL(tokenUri).host, policy: options.egress, maxSockets: 2, ca: options.ca
-        });
-        this.credential = new JwtBearerCredential(options.serviceAccount, tokenUri, this.oauthAgent, options.userAgent);
-        // A unique name: several instances (tests, workers sharing a process) never collide
-        // in firebase-admin's app registry.
-        this.app = initializeApp({ credential: this.credential, projectId, httpAgent: this.sendAgent },
-            `push-notifications-fcm-${randomUUID()}`);
-        this.messaging = getMessaging(this.app);
-        this.messaging.enableLegacyHttpTransport();
-        this.tuneInternalRetries();
+        const tokenUrl = new URL(tokenUri);
+        if (tokenUrl.protocol === 'https:') {
+            this.oauthAgent = createHttpsAgent({ host: tokenUrl.host, policy: options.egress, maxSockets: 2, ca: options.ca });
+        }
+        this.credential = new JwtBearerCredential(options.serviceAccount, tokenUri, this.oauthAgent, options.userAgent,
+            { deadlineMs: options.requestTimeoutMs, cancelled: this.isClosed });
+        this.tokensPerTurn = Math.max(1, options.tokensPerTurn ?? FCM_TOKENS_PER_TURN);
+        this.window = new TokenWindow(options.maxSockets);
         this.logger.log('info/fcm', {
-            msg: 'FCM provider ready', projectId, tokenUri,
+            msg: 'FCM provider ready', provider: this.id, projectId, tokenUri,
             via: options.fcmEndpoint ? `direct ${options.fcmEndpoint}` : options.egress.proxy ? 'proxy policy' : 'direct'
         });
     }
 
-    async send(batch: Batch): Promise<TokenResult[]> {
-        const tokens = batch.tokens;
-        if (tokens.length === 0) {
-            return [];
-        }
-        // Sub-chunks are far below FCM_MULTICAST_LIMIT, so a batch of any size works.
-        return this.pacer.map(tokens, (chunk) => this.sendChunk(chunk, batch), (chunk, e) => {
-            // sendChunk catches what firebase-admin throws; this is our own bug, if ever.
-            this.logger.log('error/fcm', { msg: 'FCM sub-chunk failed unexpectedly; every token is transient', error: String(e) });
-            return chunk.map((token): TokenResult => ({ token, outcome: 'transient', reason: 'call-failed' }));
-        });
-    }
-
-    private async sendChunk(tokens: string[], batch: Batch): Promise<TokenResult[]> {
-        const message: MulticastMessage = {
-            tokens,
-            data: { type: batch.messageType },
-            // The Wikipedia Android app relies on the collapse key: only the newest
-            // notification of a type is kept while the device is offline.
-            android: { collapseKey: batch.messageType }
-        };
-        let responses: SendResponse[];
-        try {
-            // Second argument: validate-only (FCM checks, nothing reaches the device).
-            responses = (await this.messaging.sendEachForMulticast(message, batch.dryRun)).responses;
-        } catch (e) {
-            const err = e as { code?: unknown; message?: unknown };
-            const reason = normaliseReason(typeof err.code === 'string' ? err.code : 'call-failed');
-            if (reason === 'messaging/invalid-argument') {
-                // Rejected before anything was sent: our message is malformed. Retrying cannot help.
-                this.logger.log('error/fcm', { msg: 'firebase-admin refused our message', error: String(err.message), tokens: tokens.length });
-                return tokens.map((token) => ({ token, outcome: 'config_error', reason }));
-            }
-            this.logger.log('warn/fcm', {
-                msg: 'FCM call failed as a whole; every token is transient', reason,
-                error: String(err.message), tokens: tokens.length
-            });
-            return tokens.map((token) => ({ token, outcome: 'transient', reason, ...this.retryAfter() }));
-        }
+    async send(batch: Batch, onResults: (results: readonly TokenResult[]) => void): Promise<void> {
+        const out = new ResultBatcher<TokenResult>(onResults);
         const failures = new FailureSummary(this.logger, 'fcm');
-        const results = tokens.map((token, i) => this.result(token, responses[i], batch, failures));
-        failures.flush();
-        return results;
+        const reported = new Uint8Array(batch.tokens.length);
+        const report = (i: number, r: TokenResult): void => {
+            reported[i] = 1;
+            out.add(r);
+            this.note(failures, r, batch);
+        };
+        try {
+            await this.sendAll(batch, report);
+        } catch (e) {
+            // Our own bug, if ever: whatever is unreported becomes transient, nothing is lost.
+            this.logger.log('error/fcm', { msg: 'FCM send failed unexpectedly; unreported tokens are transient', provider: this.id, error: errorMessage(e) });
+            batch.tokens.forEach((token, i) => {
+                if (!reported[i]) {
+                    report(i, { token, outcome: 'transient', reason: 'call-failed' });
+                }
+            });
+        } finally {
+            failures.flush();
+            out.flush();
+        }
     }
 
-    private result(token: string, response: SendResponse | undefined, batch: Batch, failures: FailureSummary): TokenResult {
-        if (response?.success) {
-            return { token, outcome: 'delivered', reason: batch.dryRun ? 'validated' : 'ok' };
+    private async sendAll(batch: Batch, report: (i: number, r: TokenResult) => void): Promise<void> {
+        const tokens = batch.tokens;
+        /** Indexes of the tokens to send. */
+        const valid: number[] = [];
+        for (let i = 0; i < tokens.length; i++) {
+            const token = tokens[i];
+            if (this.closed) {
+                report(i, { token, outcome: 'transient', reason: 'closed' });
+            } else if (fcmTokenSyntax(token).ok) {
+                // FCM tokens are not normalised: the wire form is the token as accepted.
+                valid.push(i);
+            } else {
+                report(i, { token, outcome: 'dead', reason: 'invalid_token' });
+            }
         }
-        if (!response?.error) {
-            return { token, outcome: 'transient', reason: 'missing-response' };
-        }
-        let { outcome, reason } = classifyFcmError(response.error);
-        if (reason === 'app/invalid-credential' || /OAuth token exchange/.test(response.error.message)) {
-            // The OAuth exchange failed before FCM was asked: a refused key is configuration,
-            // an unreachable token endpoint is an outage.
-            outcome = this.credential.lastFailure === 'rejected' ? 'config_error' : 'transient';
-            reason = this.credential.lastFailure === 'rejected' ? 'oauth-rejected' : 'oauth-unavailable';
-        }
-        if (outcome === 'config_error') {
-            failures.add('error', 'FCM refused messages for a configuration or payload reason; not deleting', reason, token,
-                { error: response.error.message, messageType: batch.messageType });
-        }
-        return outcome === 'transient' ? { token, outcome, reason, ...this.retryAfter() } : { token, outcome, reason };
-    }
-
-    private noteRetryAfter(res: http.IncomingMessage): void {
-        if (res.statusCode !== 429 && res.statusCode !== 503) {
+        if (valid.length === 0) {
             return;
         }
-        const ms = parseRetryAfter(res.headers['retry-after']);
-        if (ms !== undefined) {
-            // Retry-After from FCM is about the project's quota or the service, not one token,
-            // so it applies to every transient result until it passes.
-            this.retryAfterUntil = Math.max(this.retryAfterUntil, Date.now() + ms);
+        let template: FcmBodyTemplate;
+        try {
+            template = fcmBodyTemplate(batch.message, batch.dryRun);
+        } catch (e) {
+            const detail = `the message cannot be rendered as JSON: ${errorMessage(e)}`;
+            for (const i of valid) {
+                report(i, { token: tokens[i], outcome: 'config_error', reason: 'render-failed', detail });
+            }
+            return;
         }
-    }
-
-    private retryAfter(): { retryAfterMs?: number } {
-        const left = this.retryAfterUntil - Date.now();
-        return left > 0 ? { retryAfterMs: left } : {};
+        try {
+            await this.credential.accessToken();
+        } catch (e) {
+            for (const i of valid) {
+                report(i, this.oauthFailure(tokens[i], e));
+            }
+            return;
+        }
+        const call: Call = { batch, template, refreshed: 0 };
+        await this.sendEach(tokens, valid, call, report);
+        if (call.refreshed > 0) {
+            this.logger.log('info/fcm', {
+                msg: 'FCM refused our access token (expired or revoked); got a fresh one and retried those tokens once',
+                provider: this.id, count: call.refreshed
+            });
+        }
     }
 
     /**
-     * Replaces the retry policy of firebase-admin's HTTP/1.1 client (see FCM_INTERNAL_RETRY).
-     * There is no public setting for it, so this reaches one private field, checked first:
-     * if a firebase-admin upgrade moves it, we keep the library default and say so.
+     * One request per token, each taking a slot of the window (released with its answer or
+     * its deadline), a turn of the event loop every `tokensPerTurn` tokens. Resolves when every
+     * token has been reported.
      */
-    private tuneInternalRetries(): void {
-        const handler = (this.messaging as unknown as { messagingRequestHandler?: { httpClient?: { retry?: unknown } } })
-            .messagingRequestHandler;
-        const client = handler?.httpClient;
-        if (client && typeof client.retry === 'object' && client.retry !== null && 'maxRetries' in client.retry) {
-            client.retry = { ...FCM_INTERNAL_RETRY, statusCodes: [], ioErrorCodes: [...FCM_INTERNAL_RETRY.ioErrorCodes] };
-        } else {
-            this.logger.log('warn/fcm', {
-                msg: 'cannot tune firebase-admin internal retries; a 503 may cost ~7 s inside one call'
+    private async sendEach(tokens: readonly string[], valid: readonly number[], call: Call,
+        report: (i: number, r: TokenResult) => void): Promise<void> {
+        let open = valid.length;
+        let allReported!: () => void;
+        const finished = new Promise<void>((resolve) => {
+            allReported = resolve;
+        });
+        const settle = (i: number, r: TokenResult): void => {
+            report(i, r);
+            this.window.release();
+            if (--open === 0) {
+                allReported();
+            }
+        };
+        for (let k = 0; k < valid.length; k++) {
+            if (k % this.tokensPerTurn === 0) {
+                // Also before the first: the queue may start several batches in one tick.
+                await yieldToEventLoop();
+            }
+            const wait = this.window.acquire();
+            if (wait) {
+                await wait;
+            }
+            const i = valid[k];
+            this.attempt(tokens[i], call, false).then((r) => settle(i, r), (e: unknown) => {
+                // attempt() does not reject; if it ever does, the token is still reported.
+                this.logger.log('error/fcm', { msg: 'FCM request failed unexpectedly; the token is transient', provider: this.id, error: errorMessage(e) });
+                settle(i, { token: tokens[i], outcome: 'transient', reason: 'call-failed' });
             });
         }
+        await finished;
     }
 
-    /** Internal, for tests: the retry policy firebase-admin is using now. */
-    internalRetryConfig(): unknown {
-        return (this.messaging as unknown as { messagingRequestHandler: { httpClient: { retry: unknown } } })
-            .messagingRequestHandler.httpClient.retry;
-    }
-
-    async close(): Promise<void> {
+    /** One request for one token (plus, after a 401, one more with a fresh access token). */
+    private async attempt(token: string, call: Call, isRetry: boolean): Promise<TokenResult> {
         if (this.closed) {
+            return { token, outcome: 'transient', reason: 'closed' };
+        }
+        let access = this.credential.current();
+        if (access === undefined) {
+            try {
+                access = await this.credential.accessToken();
+            } catch (e) {
+                return this.oauthFailure(token, e);
+            }
+        }
+        const json = JSON.stringify(token);
+        const { prefix, suffix, fixedBytes } = call.template;
+        let status: number;
+        let body: string;
+        let headers: http.IncomingHttpHeaders;
+        try {
+            ({ status, body, headers } = await requestWithDeadline({
+                target: this.target,
+                method: 'POST',
+                agent: this.sendAgent,
+                deadlineMs: this.requestTimeoutMs,
+                cancelled: this.isClosed,
+                headers: {
+                    authorization: `Bearer ${access}`,
+                    'content-type': 'application/json; charset=UTF-8',
+                    'content-length': fixedBytes + json.length,
+                    'user-agent': this.userAgent
+                },
+                body: prefix + json + suffix
+            }));
+        } catch (e) {
+            if (e instanceof RequestDeadlineError) {
+                return { token, outcome: 'transient', reason: 'timeout' };
+            }
+            if (this.closed) {
+                return { token, outcome: 'transient', reason: 'closed' };
+            }
+            const code = (e as NodeJS.ErrnoException).code;
+            return { token, outcome: 'transient', reason: 'connection-error', detail: code ?? errorMessage(e) };
+        }
+        if (status >= 200 && status < 300) {
+            return { token, outcome: 'delivered', reason: call.batch.dryRun ? 'validated' : 'ok' };
+        }
+        const c = classifyFcmError(status, body, headers['retry-after'], token);
+        if (c.refreshCredential && !isRetry && !this.closed) {
+            this.credential.invalidate(access);
+            call.refreshed++;
+            return this.attempt(token, call, true);
+        }
+        return {
+            token, outcome: c.outcome, reason: c.reason,
+            ...(c.retryAfterMs !== undefined ? { retryAfterMs: c.retryAfterMs } : {}),
+            ...(c.outcome === 'config_error' && c.detail ? { detail: `FCM ${status}: ${c.detail}` } : {})
+        };
+    }
+
+    private oauthFailure(token: string, e: unknown): TokenResult {
+        const rejected = e instanceof TokenExchangeError && e.failure === 'rejected';
+        return rejected
+            ? { token, outcome: 'config_error', reason: 'oauth-rejected', detail: errorMessage(e) }
+            : { token, outcome: 'transient', reason: 'oauth-unavailable', detail: errorMessage(e) };
+    }
+
+    /** Adds a result to the call's log summary (one line per kind, flushed at the end). */
+    private note(failures: FailureSummary, r: TokenResult, batch: Batch): void {
+        if (r.outcome === 'delivered') {
             return;
         }
+        const fields = { provider: this.id, messageType: batch.message.type, ...(r.detail ? { detail: r.detail } : {}) };
+        switch (r.outcome) {
+            case 'config_error':
+                failures.add('error', 'FCM refused messages for a configuration or payload reason (credentials, project, payload); not deleting, not retrying',
+                    r.reason, r.token, r.reason === 'oauth-rejected' ? { ...fields, tokenUri: this.credential.tokenUri } : fields);
+                return;
+            case 'dead':
+                if (r.reason === 'invalid_token') {
+                    failures.add('warn', 'tokens that cannot be FCM registration tokens (printable ASCII, no whitespace, at most 4096); dead, never sent',
+                        r.reason, r.token, { provider: this.id });
+                }
+                return;
+            case 'transient':
+                if (r.reason === 'timeout') {
+                    failures.add('warn', 'FCM requests got no complete answer within their deadline; transient', r.reason, r.token,
+                        { ...fields, timeoutMs: this.requestTimeoutMs });
+                } else if (r.reason === 'connection-error' || r.reason === 'oauth-unavailable') {
+                    failures.add('warn', 'FCM could not be reached; transient', r.reason, r.token,
+                        r.reason === 'oauth-unavailable' ? { ...fields, tokenUri: this.credential.tokenUri } : fields);
+                }
+                return;
+            default:
+                return;
+        }
+    }
+
+    close(): Promise<void> {
+        if (this.closed) {
+            return Promise.resolve();
+        }
         this.closed = true;
-        await deleteApp(this.app).catch((e: unknown) => {
-            this.logger.log('warn/fcm', { msg: 'deleting the firebase app failed', error: String(e) });
-        });
-        this.sendAgent.destroy();
-        this.oauthAgent.destroy();
+        // Requests in flight end at once (transient 'closed'), and none is sent again: those
+        // on a socket with it, those still waiting for one (`agent.requests`) here.
+        for (const agent of [this.sendAgent, this.oauthAgent]) {
+            if (agent) {
+                for (const queued of Object.values(agent.requests)) {
+                    for (const req of [...(queued ?? [])]) {
+                        req.destroy();
+                    }
+                }
+                agent.destroy();
+            }
+        }
+        return Promise.resolve();
+    }
+}
+
+/** The repository root (src/providers/fcm or dist/providers/fcm, three levels up), as config/service-config's. */
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+export interface FcmProviderDeps {
+    readonly logger: Logger;
+    readonly egress: EgressPolicy;
+    /** The User-Agent of every FCM and OAuth request (config `user_agent`). */
+    readonly userAgent: string;
+    /** Environment for GOOGLE_APPLICATION_CREDENTIALS (default process.env). */
+    readonly env?: NodeJS.ProcessEnv;
+    /** Relative file paths are resolved against this; default the project root (as the config loader). */
+    readonly baseDir?: string;
+    /**
+     * The config path of this instance, for ConfigError keys ('fcm' for the legacy block,
+     * 'providers.<id>' for a named one); default `id`.
+     */
+    readonly configKey?: string;
+}
+
+/**
+ * Builds an FCM provider instance from its config block. Reads the service-account JSON
+ * (`service_account`, else GOOGLE_APPLICATION_CREDENTIALS) and the `ca` file now, so that a
+ * bad file fails at start, not at the first message.
+ *
+ * `mock` is not looked at: the caller decides whether an instance is mocked or configured
+ * at all (no service account anywhere is a ConfigError here).
+ * @throws ConfigError naming the key (`<configKey>.service_account`,
+ *   GOOGLE_APPLICATION_CREDENTIALS, `<configKey>.project_id`, `<configKey>.ca`): missing or
+ *   unreadable file, not JSON, not a service account (client_email, a PEM private_key), a
+ *   token_uri that is not a URL, or no project id anywhere
+ */
+export function createFcmProvider(id: ProviderId, config: FcmConfig, deps: FcmProviderDeps): FcmProvider {
+    const prefix = deps.configKey ?? id;
+    const env = deps.env ?? process.env;
+    const saPath = config.service_account ?? env.GOOGLE_APPLICATION_CREDENTIALS;
+    if (!saPath) {
+        throw new ConfigError(`${prefix}.service_account`, 'is needed (a service-account JSON file), or set GOOGLE_APPLICATION_CREDENTIALS');
+    }
+    const key = config.service_account ? `${prefix}.service_account` : 'GOOGLE_APPLICATION_CREDENTIALS';
+    const baseDir = deps.baseDir ?? PROJECT_ROOT;
+    const serviceAccount = readServiceAccount(key, path.resolve(baseDir, saPath));
+    if (!config.project_id && !serviceAccount.project_id) {
+        throw new ConfigError(`${prefix}.project_id`, 'is needed: the service account names no project');
+    }
+    return new FcmProvider({
+        id,
+        serviceAccount,
+        projectId: config.project_id,
+        oauthTokenUri: config.oauth_token_uri,
+        fcmEndpoint: config.fcm_endpoint,
+        ca: config.ca ? readConfigFile(`${prefix}.ca`, path.resolve(baseDir, config.ca)) : undefined,
+        maxSockets: config.max_sockets,
+        requestTimeoutMs: config.requestTimeoutMs,
+        egress: deps.egress,
+        userAgent: deps.userAgent,
+        logger: deps.logger
+    });
+}
+
+function readServiceAccount(key: string, file: string): ServiceAccount {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(readConfigFile(key, file).toString('utf8'));
+    } catch (e) {
+        throw e instanceof ConfigError ? e : new ConfigError(key, `${file} is not valid JSON`);
+    }
+    const sa = parsed as Partial<Record<keyof ServiceAccount, unknown>> | null;
+    if (typeof sa !== 'object' || sa === null || typeof sa.client_email !== 'string' || typeof sa.private_key !== 'string') {
+        throw new ConfigError(key, `${file} is not a service-account file (needs client_email and private_key)`);
+    }
+    try {
+        createPrivateKey(sa.private_key);
+    } catch {
+        throw new ConfigError(key, `${file}: private_key is not a PEM private key`);
+    }
+    if (sa.token_uri !== undefined && (typeof sa.token_uri !== 'string' || !/^https?:\/\//.test(sa.token_uri) || !URL.canParse(sa.token_uri))) {
+        throw new ConfigError(key, `${file}: token_uri is not an http(s) URL`);
+    }
+    for (const k of ['project_id', 'private_key_id'] as const) {
+        if (sa[k] !== undefined && typeof sa[k] !== 'string') {
+            throw new ConfigError(key, `${file}: ${k} is not a string`);
+        }
+    }
+    return sa as unknown as ServiceAccount;
+}
+
+function readConfigFile(key: string, file: string): Buffer {
+    try {
+        return readFileSync(file);
+    } catch (e) {
+        throw new ConfigError(key, `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
     }
 }

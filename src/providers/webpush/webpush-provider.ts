@@ -278,6 +278,10 @@ export class WebPushProvider implements PushProvider {
             if (code === 'ENDPOINT_NOT_ALLOWED') {
                 return local(token, 'endpoint_not_allowed', errorMessage(answer.error));
             }
+            if (code === 'ETIMEDOUT') {
+                // A connect step's own deadline (proxy CONNECT, TLS handshake: egress/agents.ts).
+                return local(token, 'timeout', errorMessage(answer.error));
+            }
             return local(token, 'network_error', typeof code === 'string' ? code : errorMessage(answer.error));
         }
         const rule = webPushStatusRule(answer.status);
@@ -381,9 +385,10 @@ export class WebPushProvider implements PushProvider {
 
 function local(token: string, condition: WebPushLocalCondition, detail?: string): TokenResult {
     const outcome = WEBPUSH_LOCAL_OUTCOMES[condition];
+    const unanswered = condition === 'timeout' || condition === 'network_error';
     return detail !== undefined && outcome === 'config_error'
         ? { token, outcome, reason: condition, detail }
-        : { token, outcome, reason: condition };
+        : { token, outcome, reason: condition, ...(unanswered ? { unanswered } : {}) };
 }
 
 function bareHost(host: string): string {

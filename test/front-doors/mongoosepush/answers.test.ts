@@ -4,7 +4,7 @@ import {
     healthcheckAnswer, NO_MATCHING_POOL, REMEMBERED_DEAD, V3Answer
 } from '../../../src/front-doors/mongoosepush/answers';
 import { APNS_REASON_OUTCOMES } from '../../../src/providers/apns/apns-errors';
-import { FCM_OUTCOMES } from '../../../src/providers/fcm/fcm-errors';
+import { FCM_ERROR_OUTCOMES } from '../../../src/providers/fcm/fcm-errors';
 
 const strip = (a: V3Answer) => ({ status: a.status, body: a.body, ...(a.headers && { headers: a.headers }) });
 
@@ -14,17 +14,17 @@ describe('MongoosePush v3 answers: first answer → HTTP answer', () => {
         [{ outcome: 'delivered', reason: 'ok' }, 200, null, 'delivered'],
         [{ outcome: 'transient', reason: 'ServiceUnavailable' }, 200, null, 'transient'],
         [{ outcome: 'transient', reason: 'TooManyRequests' }, 200, null, 'transient'],
-        [{ outcome: 'transient', reason: 'messaging/server-unavailable' }, 200, null, 'transient'],
+        [{ outcome: 'transient', reason: 'UNAVAILABLE' }, 200, null, 'transient'],
         [{ outcome: 'pending', reason: 'deadline' }, 200, null, 'pending'],
         [{ outcome: 'dead', reason: 'Unregistered' }, 410, { reason: 'unregistered' }, 'dead'],
         [{ outcome: 'dead', reason: 'ExpiredToken' }, 410, { reason: 'unregistered' }, 'dead'],
         [{ outcome: 'dead', reason: 'BadDeviceToken' }, 410, { reason: 'unregistered' }, 'dead'],
-        [{ outcome: 'dead', reason: 'messaging/registration-token-not-registered' }, 410, { reason: 'unregistered' }, 'dead'],
-        [{ outcome: 'dead', reason: 'messaging/invalid-argument:token' }, 410, { reason: 'unregistered' }, 'dead'],
+        [{ outcome: 'dead', reason: 'UNREGISTERED' }, 410, { reason: 'unregistered' }, 'dead'],
+        [{ outcome: 'dead', reason: 'INVALID_ARGUMENT:token' }, 410, { reason: 'unregistered' }, 'dead'],
         [{ outcome: 'dead_held', reason: 'Unregistered' }, 503, { reason: 'service_internal' }, 'dead_held'],
         [{ outcome: 'invalid', reason: 'invalid_token' }, 400, { reason: 'invalid_request' }, 'invalid'],
         [{ outcome: 'config_error', reason: 'http-400' }, 500, { reason: 'unspecified' }, 'config_error'],
-        [{ outcome: 'config_error', reason: 'messaging/something-new' }, 500, { reason: 'unspecified' }, 'config_error']
+        [{ outcome: 'config_error', reason: 'SOMETHING_NEW' }, 500, { reason: 'unspecified' }, 'config_error']
     ];
     for (const [first, status, body, label] of rows) {
         it(`${first.outcome} ${first.reason} → ${status}`, () => {
@@ -50,12 +50,15 @@ describe('MongoosePush v3 answers: first answer → HTTP answer', () => {
         MissingProviderToken: [503, 'service_internal'], BadCertificate: [503, 'service_internal'],
         BadCertificateEnvironment: [503, 'service_internal'], UnrelatedKeyIdInToken: [503, 'service_internal'],
         BadEnvironmentKeyInToken: [503, 'service_internal'],
-        'messaging/invalid-argument': [400, 'invalid_request'],
-        'messaging/invalid-payload': [400, 'invalid_notification'],
-        'messaging/third-party-auth-error': [503, 'service_internal'],
-        'messaging/mismatched-credential': [503, 'service_internal'],
-        'messaging/authentication-error': [503, 'service_internal'],
-        'messaging/unknown-error': [520, 'unspecified']
+        INVALID_ARGUMENT: [400, 'invalid_request'],
+        'render-failed': [400, 'invalid_notification'],
+        SENDER_ID_MISMATCH: [503, 'service_internal'],
+        PERMISSION_DENIED: [503, 'service_internal'],
+        THIRD_PARTY_AUTH_ERROR: [503, 'service_internal'],
+        APNS_AUTH_ERROR: [503, 'service_internal'],
+        UNAUTHENTICATED: [503, 'service_internal'],
+        'oauth-rejected': [503, 'service_internal'],
+        NOT_FOUND: [503, 'internal_config']
     };
     it('the table has exactly the rows listed here', () => {
         assert.deepEqual(Object.keys(CONFIG_ERROR_ANSWERS).sort(), Object.keys(expected).sort());
@@ -68,8 +71,8 @@ describe('MongoosePush v3 answers: first answer → HTTP answer', () => {
 
     it('every config_error code the providers produce has a row', () => {
         const apns = Object.entries(APNS_REASON_OUTCOMES).filter(([, o]) => o === 'config_error').map(([r]) => r);
-        const fcm = Object.entries(FCM_OUTCOMES).filter(([, o]) => o === 'config_error').map(([r]) => r);
-        for (const code of [...apns, ...fcm, 'messaging/invalid-argument', 'messaging/unknown-error']) {
+        const fcm = Object.entries(FCM_ERROR_OUTCOMES).filter(([, o]) => o === 'config_error').map(([r]) => r);
+        for (const code of [...apns, ...fcm, 'render-failed', 'oauth-rejected']) {
             assert.ok(code in CONFIG_ERROR_ANSWERS, `no row for ${code}`);
         }
     });
