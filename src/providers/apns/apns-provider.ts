@@ -3,7 +3,7 @@ import type * as http2 from 'node:http2';
 import { EgressPolicy, proxyHostPort } from '../../egress/agents';
 import { Logger } from '../../logging/logger';
 import { Batch, PushProvider, TokenResult } from '../../push/provider';
-import { yieldToEventLoop } from '../../util/chunk-pacer';
+import { yieldToEventLoop } from '../../util/event-loop';
 import { errorMessage } from '../../util/errors';
 import { ResultBatcher } from '../../util/result-batcher';
 import { parseRetryAfter } from '../../util/retry-after';

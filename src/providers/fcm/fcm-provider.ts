@@ -7,7 +7,7 @@ import { FcmConfig } from '../../config/sections/providers';
 import { createHttpsAgent, EgressPolicy } from '../../egress/agents';
 import { Logger } from '../../logging/logger';
 import { Batch, ProviderId, PushProvider, TokenResult } from '../../push/provider';
-import { yieldToEventLoop } from '../../util/chunk-pacer';
+import { yieldToEventLoop } from '../../util/event-loop';
 import { errorMessage } from '../../util/errors';
 import { ResultBatcher } from '../../util/result-batcher';
 import { FailureSummary } from '../failure-summary';
