@@ -69,7 +69,8 @@ describe('deploy: Grafana dashboard', () => {
 
     it('covers traffic, errors, queue, delivery outcomes, dead tokens, MediaWiki and the deletion guard', () => {
         const used = new Set(exprs.flatMap(metricNames));
-        for (const n of ['http_requests_total', 'queue_tokens', 'queue_wait_seconds', 'messages_total',
+        for (const n of ['http_requests_total', 'queue_tokens', 'queue_wait_seconds', 'provider_answers_total', 'tokens_finished_total',
+            'provider_stalled', 'matrix_devices_total', 'mongoosepush_requests_total',
             'provider_request_duration_seconds', 'mediawiki_deletions_total', 'mediawiki_request_duration_seconds',
             'deletion_guard_tripped']) {
             assert.ok(used.has('push_notifications_' + n), `no panel uses push_notifications_${n}`);
