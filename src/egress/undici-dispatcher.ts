@@ -1,4 +1,4 @@
-import { Agent, Dispatcher, Pool, ProxyAgent } from 'undici';
+import type { Dispatcher } from 'undici';
 import { EgressPolicy, proxyFor } from './agents';
 
 export interface EgressDispatcherOptions {
@@ -17,12 +17,36 @@ export interface EgressDispatcherOptions {
     readonly timeoutMs: number;
 }
 
+/** A dispatcher made on first use (see egressDispatcher). */
+export interface LazyDispatcher {
+    /** The dispatcher; created (and the undici package loaded) on the first call. */
+    get(): Dispatcher;
+    /** Closes it, if it was ever created. */
+    close(): Promise<void>;
+}
+
 /**
  * The undici dispatcher for fetch calls to `uri`: through the egress CONNECT proxy unless
  * there is none or the host bypasses it (egress/no-proxy.ts, the rule every egress path
  * uses), with a deadline on every step (see `timeoutMs`). Close it on shutdown.
+ *
+ * Made on first use: the undici package (a second copy beside Node's built-in fetch, for its
+ * ProxyAgent) costs about 5 MB of RSS, and the MediaWiki client only calls out once a dead
+ * token needs deleting.
  */
-export function egressDispatcher(uri: string, policy: EgressPolicy, options: EgressDispatcherOptions): Dispatcher {
+export function egressDispatcher(uri: string, policy: EgressPolicy, options: EgressDispatcherOptions): LazyDispatcher {
+    let made: Dispatcher | undefined;
+    return {
+        get: () => (made ??= makeDispatcher(uri, policy, options)),
+        close: async () => {
+            await made?.close();
+        }
+    };
+}
+
+function makeDispatcher(uri: string, policy: EgressPolicy, options: EgressDispatcherOptions): Dispatcher {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (see egressDispatcher)
+    const { Agent, Pool, ProxyAgent } = require('undici') as typeof import('undici');
     const ms = options.timeoutMs;
     const steps = { headersTimeout: ms, bodyTimeout: ms };
     const proxy = proxyFor(new URL(uri).host, policy);

@@ -19,8 +19,8 @@ export interface ActionApiClientOptions {
      * (failure 'timeout'), which is retryable.
      */
     readonly timeoutMs: number;
-    /** How calls leave (egress/undici-dispatcher.ts: the proxy, the Host header, per-step deadlines). */
-    readonly dispatcher?: Dispatcher;
+    /** How calls leave (egress/undici-dispatcher.ts: the proxy, the Host header, per-step deadlines), made on first use. */
+    readonly dispatcher?: () => Dispatcher;
     /** Seconds per call, labelled by the API action (login, query, echopushsubscriptions). */
     readonly observeDuration?: (action: string, seconds: number) => void;
     /**
@@ -103,7 +103,7 @@ export class ActionApiClient {
                 signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.closing.signal])
             };
             if (this.options.dispatcher) {
-                init.dispatcher = this.options.dispatcher;
+                init.dispatcher = this.options.dispatcher();
             }
             // The signal bounds the body read too: a wiki that sends headers and stalls
             // mid-body fails here at the deadline.

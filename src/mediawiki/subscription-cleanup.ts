@@ -72,7 +72,7 @@ export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): Subscr
         headers: config.mwapi_req.headers,
         userAgent: config.user_agent,
         timeoutMs,
-        dispatcher,
+        dispatcher: () => dispatcher.get(),
         fetch: deps.fetch,
         observeDuration: (action, seconds) => metrics.mwDuration.observe({ action }, seconds),
         observeFailure: (action, reason) => metrics.mwFailures.inc({ action, reason })

@@ -70,7 +70,7 @@ describe('egress: egressDispatcher (undici)', function () {
     });
 
     function dispatcher(uri: string, policy: { proxy?: string; no_proxy_list: string[] }, hostHeader?: string): Dispatcher {
-        const d = egressDispatcher(uri, policy, { timeoutMs: DEADLINE_MS, hostHeader });
+        const d = egressDispatcher(uri, policy, { timeoutMs: DEADLINE_MS, hostHeader }).get();
         dispatchers.push(d);
         return d;
     }
