@@ -70,7 +70,8 @@ export function apnsRequestParts(message: PushMessage, nowMs: number = Date.now(
     }
     const pushType: ApnsPushType = a?.pushType ?? (message.contentAvailable && aps.alert === undefined ? 'background' : 'alert');
     return {
-        payload: { ...custom, aps },
+        // An `aps` with nothing in it is left out (Sygnal's event_id_only payload has none).
+        payload: Object.keys(aps).length > 0 ? { ...custom, aps } : custom,
         pushType,
         priority: message.priority === 'normal' ? 5 : 10,
         ...(message.ttlSeconds !== undefined ? { expiration: Math.floor(nowMs / 1000) + message.ttlSeconds } : {}),
@@ -106,7 +107,10 @@ function customKeys(message: PushMessage): Record<string, unknown> {
         delete rest.aps;
         return rest;
     }
-    return { ...(message.data ?? {}) };
+    // `aps` is Apple's; a data key of that name must not become (or clobber) it.
+    const rest: Record<string, unknown> = { ...(message.data ?? {}) };
+    delete rest.aps;
+    return rest;
 }
 
 function alertObject(message: PushMessage): Record<string, unknown> | undefined {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { PushMessage } from '../../../src/push/message';
-import { deepMerge, renderApns, renderFcm } from './wire';
+import { renderApns, renderFcm } from './wire';
 
 /**
  * The test renderers against the one payload whose wire bytes are fixed today (the common
  * brief's checkEchoV1), so that exact-payload tests built on them mean what they say.
  */
-describe('test wire renderers (common brief rules)', () => {
+describe('the providers\' renderers, as the front-door tests read them', () => {
     const checkEchoV1: PushMessage = {
         type: 'checkEchoV1',
         data: { type: 'checkEchoV1' },
@@ -33,10 +33,5 @@ describe('test wire renderers (common brief rules)', () => {
         assert.deepEqual(wire.headers, {
             'apns-topic': 'topic', 'apns-push-type': 'alert', 'apns-priority': '5', 'apns-expiration': '1060', 'apns-collapse-id': 'c'
         });
-    });
-
-    it('deepMerge: objects merge, arrays and scalars replace', () => {
-        assert.deepEqual(deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3], e: 2 }, d: { x: 1 } }),
-            { a: { b: 1, c: [3], e: 2 }, d: { x: 1 } });
     });
 });
