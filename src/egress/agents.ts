@@ -248,17 +248,3 @@ function armHandshakeDeadline(socket: tls.TLSSocket, ms: number, target: string)
     socket.once('secureConnect', clear);
     socket.once('close', clear);
 }
-
-/**
- * Calls `onResponse` with every response an agent's requests receive. firebase-admin does not
- * expose response headers on its errors (so no Retry-After); the agent is the one place we
- * control that sees them.
- */
-export function observeResponses(agent: http.Agent, onResponse: (res: http.IncomingMessage) => void): void {
-    const target = agent as unknown as { addRequest(req: http.ClientRequest, options: unknown): void };
-    const addRequest = target.addRequest.bind(agent);
-    target.addRequest = (req: http.ClientRequest, options: unknown) => {
-        req.once('response', onResponse);
-        addRequest(req, options);
-    };
-}

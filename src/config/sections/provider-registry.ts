@@ -179,17 +179,3 @@ function instance(id: string, kind: ProviderKind, key: string, settings: Record<
         deletionGuard: { ...delivery.deletionGuard, ...(o.deletionGuard as Partial<DeletionGuardConfig> | undefined) }
     };
 }
-
-/**
- * Checks a reference to a provider id from elsewhere in the config (a Matrix app, the
- * MongoosePush mapping) and returns the instance.
- *
- * @throws ConfigError naming `key` when the id is unknown
- */
-export function providerRef(instances: readonly ProviderInstanceConfig[], id: string, key: string): ProviderInstanceConfig {
-    const found = instances.find((p) => p.id === id);
-    if (!found) {
-        throw new ConfigError(key, `names provider "${id}", which is not defined (defined: ${instances.map((p) => p.id).join(', ')})`);
-    }
-    return found;
-}
