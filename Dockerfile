@@ -46,5 +46,7 @@ USER 65534:65534
 EXPOSE 8900 9102
 # `-c` is in CMD, so `docker run IMAGE -c /etc/push-notifications/config.yaml` (the
 # Kubernetes ConfigMap mount) replaces it without repeating the entry point.
+# The image also holds the credentials check (scripts/verify-image.ts runs it in the replayed
+# layout): `docker run --rm --entrypoint node IMAGE dist/check.js -c /etc/push-notifications/config.yaml`.
 ENTRYPOINT ["node", "dist/server.js"]
 CMD ["-c", "config.prod.yaml"]

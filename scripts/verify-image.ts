@@ -26,11 +26,15 @@
  *     so this runs beside a dev server) and the interface (loopback) replaced;
  *  5. start the ENTRYPOINT with the smoke config (as uid 65534 when run as root, like the
  *     image's USER, on a root-owned read-only app dir), wait for /readyz 200, check
- *     /healthz and the Prometheus port, SIGTERM it and require exit code 0.
+ *     /healthz and the Prometheus port, SIGTERM it and require exit code 0;
+ *  6. run the credentials check the image ships (`node dist/check.js -c <config>`, the same
+ *     way) on the smoke config with every outbound path pointed at a closed loopback port:
+ *     it must load the config, print one line per check (the providers' and the wiki's fail:
+ *     nothing answers), name no secret, and exit 1, not crash.
  *
  * Exit code 0 only if every step passed. Nothing is left behind unless KEEP_TMP=1.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
     chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
@@ -192,6 +196,53 @@ async function waitFor(what: string, timeoutMs: number, child: ChildProcess,
     }
 }
 
+/**
+ * Step 6: `node dist/check.js` in the image layout, against a copy of the smoke config whose
+ * proxy and wiki are a closed loopback port (so nothing leaves this machine, and every remote
+ * check fails at once). Returns the lines it printed.
+ */
+async function checkCommand(app: string, nodeBin: string, smoke: Record<string, any>, env: NodeJS.ProcessEnv,
+    asNobody: boolean, secretFiles: readonly string[], tmp: string): Promise<string[]> {
+    const closed = await freePort();
+    const conf = structuredClone(smoke);
+    const svc = conf.services[0].conf;
+    svc.proxy = `http://127.0.0.1:${closed}`;
+    svc.mwapi_req = { ...svc.mwapi_req, uri: `http://127.0.0.1:${closed}/w/api.php` };
+    const file = path.join(tmp, 'check-config.yaml');
+    writeFileSync(file, yaml.dump(conf));
+    chmodSync(file, 0o644);
+    log(`RUN node dist/check.js -c check-config.yaml (proxy and wiki: 127.0.0.1:${closed}, closed)`);
+    const r = spawnSync(nodeBin, ['dist/check.js', '-c', file], {
+        cwd: app, env, encoding: 'utf8', timeout: 60_000, ...(asNobody ? { uid: 65534, gid: 65534 } : {})
+    });
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    const lines = (r.stdout ?? '').trim().split('\n');
+    if (r.status !== 1) {
+        fail(`dist/check.js exited ${String(r.status ?? r.signal)} (want 1: the remote checks cannot pass):\n${out}`);
+    }
+    if (out.includes('internal error') || /\n\s+at /.test(out)) {
+        fail(`dist/check.js crashed:\n${out}`);
+    }
+    for (const subject of ['config', 'apns', 'fcm', 'mediawiki']) {
+        if (!lines.some((l) => new RegExp(`^(ok|FAIL|warn|skip) +${subject} `).test(l))) {
+            fail(`dist/check.js printed no line for ${subject}:\n${out}`);
+        }
+    }
+    if (!/^ok +config +config: .* is valid/.test(lines[0]) || !/check(s)? FAILED/.test(lines[lines.length - 1])) {
+        fail(`dist/check.js did not load the config or sum up:\n${out}`);
+    }
+    for (const secretFile of secretFiles) {
+        // The secret part: a private key's PEM lines (a service account's private_key), or the whole file (a password).
+        const text = readFileSync(secretFile, 'utf8');
+        const secret = secretFile.endsWith('.json') ? String((JSON.parse(text) as { private_key?: unknown }).private_key) : text;
+        const pieces = secret.split('\n').map((l) => l.trim()).filter((l) => l.length >= 16 && !l.startsWith('-----'));
+        if (pieces.some((p) => out.includes(p))) {
+            fail(`dist/check.js printed part of the secret ${path.basename(secretFile)}`);
+        }
+    }
+    return lines;
+}
+
 async function main(): Promise<void> {
     const df = readDockerfile(path.join(REPO, 'Dockerfile'));
     const runtime = runtimeStage(df);
@@ -338,7 +389,16 @@ async function main(): Promise<void> {
             console.error(`[verify-image] service output:\n${output.split('\n').slice(-40).join('\n')}`);
             throw e;
         }
-        log(`OK on node ${node.version}: the runtime layout starts, serves /readyz and metrics, and stops cleanly on SIGTERM`);
+
+        // 6. The credentials check the image ships.
+        const checkLines = await checkCommand(app, nodeBin, smoke, {
+            PATH: stepPath, ...envOf(runtime), GOOGLE_APPLICATION_CREDENTIALS: saFile, HOME: '/nonexistent'
+        }, asNobody, readdirSync(secretsDir).map((f) => path.join(secretsDir, f)), tmp);
+        for (const l of checkLines) {
+            log(`  ${l}`);
+        }
+        log('dist/check.js runs in the image layout: one line per check, exit 1 (nothing answers), no secret printed');
+        log(`OK on node ${node.version}: the runtime layout starts, serves /readyz and metrics, stops cleanly on SIGTERM, and runs dist/check.js`);
     } finally {
         if (child && child.exitCode === null && child.signalCode === null) {
             child.kill('SIGKILL');

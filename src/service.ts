@@ -236,7 +236,7 @@ function listen(listener: RequestListener, port: number, host: string): Promise<
 }
 
 /** What the config says beyond the registry's own instances: the front doors' apps and routes. */
-interface FrontDoorWiring {
+export interface FrontDoorWiring {
     /** Every provider instance: the registry's, plus those Matrix `type:` apps define. */
     readonly instances: readonly ProviderInstanceConfig[];
     readonly matrixApps?: MatrixApps;
@@ -251,7 +251,7 @@ interface FrontDoorWiring {
  *
  * @throws ConfigError naming the key (an unknown provider id, a bad app setting)
  */
-function resolveFrontDoorWiring(config: ServiceConfig): FrontDoorWiring {
+export function resolveFrontDoorWiring(config: ServiceConfig): FrontDoorWiring {
     const instances = [...config.providerInstances];
     const kinds = (): Map<string, ProviderKind> => new Map(instances.map((p) => [p.id, p.kind]));
     const warnings: string[] = [];

@@ -15,8 +15,13 @@
  *
  * Ctrl-C / SIGTERM runs the service's real shutdown drain (the fakes stay up until the
  * process exits, so queued tokens are still delivered).
+ *
+ * The config as rewritten is also written to .dev/config.yaml (git-ignored; valid while this
+ * runs), so the operators' commands work against the same fakes:
+ *   npm run check -- -c .dev/config.yaml
+ *   npm run send -- -c .dev/config.yaml --provider fcm --token dead-1
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
@@ -89,7 +94,13 @@ async function main(): Promise<void> {
     const { config, faked } = pointAtFakes(source, {
         apns: providers.conf.apns, fcm: providers.conf.fcm, mediawikiUri: wiki.uri
     }, { port: args.port, metricsPort: args.metricsPort });
+    // For `npm run check -- -c .dev/config.yaml` (and send) against these fakes.
+    const devConfig = path.join(ROOT, '.dev', 'config.yaml');
+    mkdirSync(path.dirname(devConfig), { recursive: true });
+    writeFileSync(devConfig, `# Written by npm start (scripts/dev/start.ts); valid while it runs.\n${yaml.dump(config)}`);
+    process.once('exit', () => rmSync(devConfig, { force: true }));
     say('dev mode: fakes started (throwaway keys, nothing leaves this machine)', {
+        config: `${path.relative(ROOT, devConfig)} (npm run check -- -c ${path.relative(ROOT, devConfig)})`,
         fakeApns: faked.apns ? `https://127.0.0.1:${providers.apns.port}` : 'not used (apns.mock is off)',
         fakeFcm: faked.fcm ? providers.fcm.url : 'not used (fcm.mock is off)',
         fakeMediaWiki: faked.mediawiki ? wiki.uri : 'not used (mediawiki.mock is off)',

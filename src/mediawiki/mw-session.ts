@@ -49,6 +49,15 @@ export class MwSession {
         }
     }
 
+    /**
+     * Logs in (unless already logged in) and gets the CSRF token, writing nothing: what
+     * `npm run check` asks of the wiki.
+     * @throws MwLoginError (refused, or the session stayed anonymous), MwApiError, MwHttpError, MwNetworkError
+     */
+    async ensureLoggedIn(): Promise<void> {
+        await this.token();
+    }
+
     /** Forgets the session (cookies and token); the next write logs in. */
     reset(): void {
         this.csrfToken = undefined;

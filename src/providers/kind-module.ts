@@ -7,6 +7,7 @@ import { EgressPolicy } from '../egress/agents';
 import { Logger } from '../logging/logger';
 import { ProviderId, ProviderKind, PushProvider } from '../push/provider';
 import { TokenSyntax } from '../push/token-syntax';
+import { KindCheck } from './provider-check';
 
 /** What every kind's factory gets besides its own settings. */
 export interface ProviderFactoryDeps {
@@ -30,6 +31,12 @@ export interface KindModule<K extends ProviderKind> {
     readonly tokenSyntax: TokenSyntax;
     /** True when `create` implements `mock: true` itself (else the registry's MockProvider stands in). */
     readonly ownMock?: boolean;
+    /**
+     * `npm run check`: checks one configured instance's credentials against its push service
+     * without sending anything a person would see (see provider-check.ts). Absent: the
+     * command says the kind has no check.
+     */
+    readonly check?: KindCheck<K>;
 }
 
 /** Reads a file a config key names (relative to the project root), or throws a ConfigError naming the key. */

@@ -22,12 +22,21 @@ import { FakeTls } from './tls';
  * - `auth-…`       → 403 {"reason":"InvalidProviderToken"}
  * - `slow-…`       → answers 200 after `slowMs`
  * - `reset-…`      → the stream is reset without an answer (no status)
+ * - only zero bytes (`'0'.repeat(64)`, a token APNs never issues: `npm run check` sends it)
+ *                  → 400 {"reason":"BadDeviceToken"}
  * - anything else  → 200 with an apns-id
  * Independent of tokens: a wrong or missing provider JWT → 403 InvalidProviderToken /
  * MissingProviderToken; a JWT older than `behaviour.jwtMaxAgeSeconds` (default 3600, Apple's
  * hour) or one of the first `behaviour.refuseJwts` distinct JWTs seen → 403
  * ExpiredProviderToken (a stale provider token); a missing apns-topic → 400 MissingTopic; a topic not in
  * `allowedTopics` (when set) → 400 DeviceTokenNotForTopic.
+ * Credential scope, as Apple checks it before the device token (`npm run check` reads these):
+ * `behaviour.keyEnvironment` restricts the signing key to one environment, and a request to
+ * the other → 403 BadEnvironmentKeyInToken (the request's environment is its `:authority`,
+ * api.push.apple.com or api.sandbox.push.apple.com, as through the proxy; else
+ * `behaviour.environment`, what a directly addressed fake stands for; unknown: not checked);
+ * `behaviour.teamTopics` are the topics the key's team may push to, and any other topic →
+ * 400 TopicDisallowed.
  * Switches: `behaviour.delayMs` delays every answer; `goawayAfter` sends GOAWAY after that
  * many requests; `goaway()` and `destroySessions()` act at once.
  * Fault-injection switches (test/faults): `retryAfterForm` sends Retry-After on 503 AND 429
@@ -119,7 +128,18 @@ export interface FakeApnsBehaviour {
     jwtMaxAgeSeconds: number;
     /** The first N distinct provider JWTs seen are refused as ExpiredProviderToken (Infinity: all). */
     refuseJwts: number;
+    /** Set: the signing key is restricted to this environment; a request to the other → 403 BadEnvironmentKeyInToken. */
+    keyEnvironment?: ApnsEnvironment;
+    /** The environment this fake stands for when a request's :authority is not one of Apple's hosts (direct mode). */
+    environment?: ApnsEnvironment;
+    /** Set: the topics the key's team may push to; any other topic → 400 TopicDisallowed. */
+    teamTopics?: readonly string[];
 }
+
+export type ApnsEnvironment = 'sandbox' | 'production';
+
+/** Apple's hosts and the environment each serves. */
+const APPLE_HOSTS: Readonly<Record<string, ApnsEnvironment>> = { 'api.push.apple.com': 'production', 'api.sandbox.push.apple.com': 'sandbox' };
 
 export class FakeApnsServer {
     readonly received: ReceivedNotification[] = [];
@@ -260,15 +280,26 @@ export class FakeApnsServer {
             this.counters.jwtFailures++;
             return this.fail(stream, 403, jwtProblem);
         }
+        const authority = String(headers[':authority'] ?? '').replace(/:\d+$/, '');
+        const environment = APPLE_HOSTS[authority] ?? this.behaviour.environment;
+        if (this.behaviour.keyEnvironment && environment && environment !== this.behaviour.keyEnvironment) {
+            return this.fail(stream, 403, 'BadEnvironmentKeyInToken');
+        }
         const topic = headers['apns-topic'];
         if (!topic) {
             return this.fail(stream, 400, 'MissingTopic');
+        }
+        if (this.behaviour.teamTopics && !this.behaviour.teamTopics.includes(String(topic))) {
+            return this.fail(stream, 400, 'TopicDisallowed');
         }
         if (this.options.allowedTopics && !this.options.allowedTopics.includes(String(topic))) {
             return this.fail(stream, 400, 'DeviceTokenNotForTopic');
         }
         if (body === undefined || typeof body !== 'object') {
             return this.fail(stream, 400, 'BadPayload');
+        }
+        if (/^(00)+$/.test(token)) {
+            return this.fail(stream, 400, 'BadDeviceToken');
         }
         const prefixed: [string, number, string][] = [
             ['dead-', 410, 'Unregistered'], ['expired-', 410, 'ExpiredToken'], ['bad-', 400, 'BadDeviceToken'],

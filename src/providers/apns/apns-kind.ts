@@ -1,4 +1,5 @@
 import { KindModule } from '../kind-module';
+import { checkApnsInstance } from './apns-check';
 import { apnsHasCredentials, apnsTokenSyntax, createApnsProvider } from './index';
 
 /** The `apns` kind for the provider registry. */
@@ -7,5 +8,6 @@ export const apnsKind: KindModule<'apns'> = {
         logger: deps.logger, egress: deps.egress, userAgent: deps.userAgent, configKey: key
     }),
     missing: (c) => (apnsHasCredentials(c) ? undefined : 'set token (key, keyId, teamId) or cert'),
-    tokenSyntax: apnsTokenSyntax
+    tokenSyntax: apnsTokenSyntax,
+    check: checkApnsInstance
 };

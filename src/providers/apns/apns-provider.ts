@@ -405,7 +405,8 @@ export class ApnsProvider implements PushProvider {
             if (timeout) {
                 this.dropStuckSessions();
             }
-            this.finish(p, { outcome: 'transient', reason: f.reason }, timeout ? {
+            // What failed (node-apn's error text, never a token) goes along: `npm run check` shows it.
+            this.finish(p, { outcome: 'transient', reason: f.reason, ...(f.error ? { detail: f.error } : {}) }, timeout ? {
                 level: 'warn', msg: 'APNs requests hit their deadline; transient',
                 fields: { provider: this.id, stage: f.deadline instanceof ApnsDeadlineError ? f.deadline.stage : 'request', error: f.error }
             } : { level: 'warn', msg: 'APNs requests got no answer; transient', fields: { provider: this.id, error: f.error } });

@@ -1,5 +1,6 @@
 import { PROJECT_ROOT } from '../../config/service-config';
 import { KindModule } from '../kind-module';
+import { checkFcmInstance } from './fcm-check';
 import { createFcmProvider, fcmTokenSyntax } from './index';
 
 /** The `fcm` kind for the provider registry. */
@@ -9,5 +10,6 @@ export const fcmKind: KindModule<'fcm'> = {
     }),
     missing: (c, env) => (!c.service_account && !env.GOOGLE_APPLICATION_CREDENTIALS ?
         'set service_account (or GOOGLE_APPLICATION_CREDENTIALS)' : undefined),
-    tokenSyntax: fcmTokenSyntax
+    tokenSyntax: fcmTokenSyntax,
+    check: checkFcmInstance
 };

@@ -47,6 +47,17 @@ export interface FcmProviderOptions {
     readonly tokensPerTurn?: number;
 }
 
+/** Who an FCM instance sends as. None of it is a secret (a key id names a key; it does not hold it). */
+export interface FcmIdentity {
+    readonly projectId: string;
+    /** The service account's e-mail (the OAuth assertion's `iss`). */
+    readonly clientEmail: string;
+    /** The service account's key id (`private_key_id`), when the file names one. */
+    readonly privateKeyId?: string;
+    /** The OAuth token endpoint the assertion is exchanged at. */
+    readonly tokenUri: string;
+}
+
 /** What one `send` call shares between its tokens. */
 interface Call {
     readonly batch: Batch;
@@ -97,6 +108,8 @@ export class FcmProvider implements PushProvider {
     private readonly tokensPerTurn: number;
     private readonly requestTimeoutMs: number;
     private readonly userAgent: string;
+    /** Who this instance sends as (no secret in it): for `npm run check` and `npm run send`. */
+    readonly identity: FcmIdentity;
     private closed = false;
     private readonly isClosed = (): boolean => this.closed;
 
@@ -120,6 +133,10 @@ export class FcmProvider implements PushProvider {
         if (tokenUrl.protocol === 'https:') {
             this.oauthAgent = createHttpsAgent({ host: tokenUrl.host, policy: options.egress, maxSockets: 2, ca: options.ca });
         }
+        this.identity = {
+            projectId, tokenUri, clientEmail: options.serviceAccount.client_email,
+            ...(options.serviceAccount.private_key_id ? { privateKeyId: options.serviceAccount.private_key_id } : {})
+        };
         this.credential = new JwtBearerCredential(options.serviceAccount, tokenUri, this.oauthAgent, options.userAgent,
             { deadlineMs: options.requestTimeoutMs, cancelled: this.isClosed });
         this.tokensPerTurn = Math.max(1, options.tokensPerTurn ?? FCM_TOKENS_PER_TURN);

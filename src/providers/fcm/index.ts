@@ -9,7 +9,7 @@
 export { fcmSchema } from '../../config/sections/providers';
 export type { FcmConfig } from '../../config/sections/providers';
 export { createFcmProvider, FcmProvider, FCM_HOST } from './fcm-provider';
-export type { FcmProviderDeps, FcmProviderOptions } from './fcm-provider';
+export type { FcmIdentity, FcmProviderDeps, FcmProviderOptions } from './fcm-provider';
 export { fcmTokenSyntax, FCM_TOKEN_MAX_LENGTH } from './fcm-token-syntax';
 export { FCM_ERROR_OUTCOMES, classifyFcmError } from './fcm-errors';
 export { renderFcmMessage } from './fcm-message';

@@ -1,5 +1,6 @@
 import { PROJECT_ROOT } from '../../config/service-config';
 import { KindModule } from '../kind-module';
+import { checkWebPushInstance } from './webpush-check';
 import { webPushTokenSyntax } from './subscription';
 import { createWebPushProvider } from './webpush-provider';
 
@@ -10,5 +11,6 @@ export const webpushKind: KindModule<'webpush'> = {
     }),
     missing: (c) => (c.vapid ? undefined : 'set vapid (subject, publicKey, privateKey or privateKeyFile)'),
     tokenSyntax: webPushTokenSyntax,
-    ownMock: true
+    ownMock: true,
+    check: checkWebPushInstance
 };
