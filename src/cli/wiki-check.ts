@@ -31,7 +31,7 @@ export async function checkWiki(config: ServiceConfig, logger: Logger): Promise<
     const hostHeader = Object.entries(config.mwapi_req.headers).find(([name]) => name.toLowerCase() === 'host')?.[1];
     const timeoutMs = config.mediawiki.requestTimeoutMs;
     const dispatcher = egressDispatcher(uri, config, { hostHeader, timeoutMs });
-    const client = new ActionApiClient({ uri, headers: config.mwapi_req.headers, userAgent: config.user_agent, timeoutMs, dispatcher });
+    const client = new ActionApiClient({ uri, headers: config.mwapi_req.headers, userAgent: config.user_agent, timeoutMs, dispatcher: () => dispatcher.get() });
     const session = new MwSession({
         client, credentials: { username, password }, loginMethod: config.mediawiki.loginMethod, maxlag: config.mediawiki.maxlag, logger
     });
