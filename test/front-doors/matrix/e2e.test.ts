@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { pyJsonBytes } from '../../../src/front-doors/matrix/text';
 import { apnsToken, ReceivedNotification } from '../../fakes/apns-server';
 import { ReceivedFcmMessage } from '../../fakes/fcm-server';
-import { FAKE_APNS_TOPIC, ProviderFakes, startProviderFakes } from '../../fakes/provider-fakes';
-import { BrowserSubscription, ReceivedPush } from '../../fakes/webpush-server';
+import {
+    FAKE_APNS_KEY_ID, FAKE_APNS_TEAM_ID, FAKE_APNS_TOPIC, FAKE_FCM_PROJECT, ProviderFakes, startProviderFakes
+} from '../../fakes/provider-fakes';
+import { BrowserSubscription, FakeWebPushServer, ReceivedPush } from '../../fakes/webpush-server';
+import { RunnerProcess, startRunner, waitForOutput } from '../../helpers/processes';
 import { metricValue } from '../../helpers/metrics';
 import { startTestService, TestService } from '../../helpers/service-harness';
 import { assertWebPushPlaintext } from './helpers';
@@ -571,5 +575,123 @@ describe('Matrix front door end to end: full, draining', function () {
         } finally {
             fakes.fcm.behaviour.slowMs = 2000;
         }
+    });
+});
+
+/**
+ * `type:` apps, as a Sygnal operator pastes them (sygnal.yaml `apps:`), in the built service
+ * run by service-runner (dist/: `npm run build` first). Sygnal's keys have no endpoint
+ * override, so the process reaches the fakes the way production reaches Apple, Google and
+ * Mozilla: by their real host names through the egress proxy (`proxy:`, the CONNECT fake maps
+ * them), trusting the fakes' CA through NODE_EXTRA_CA_CERTS. Nothing in the apps block is
+ * test-specific but the file paths.
+ */
+describe('Matrix front door end to end: a Sygnal apps block pasted unchanged (type: apns | gcm | webpush), in a real process', function () {
+    this.timeout(60_000);
+    /**
+     * The Web Push fake answers as a push service on a host the fakes' certificate covers:
+     * api.push.apple.com stands in for Apple's Web Push service (web.push.apple.com); the
+     * APNs app uses the sandbox host, so nothing else goes there.
+     */
+    const WEB_PUSH_HOST = 'api.push.apple.com';
+    let fakes: ProviderFakes;
+    let pushService: FakeWebPushServer;
+    let runner: RunnerProcess;
+    let base: string;
+    let vapidPublicKey: string;
+
+    before(async () => {
+        fakes = await startProviderFakes({ proxy: true });
+        pushService = await FakeWebPushServer.start({ tls: fakes.tls, origin: `https://${WEB_PUSH_HOST}` });
+        fakes.proxy!.map[`${WEB_PUSH_HOST}:443`] = `127.0.0.1:${pushService.port}`;
+        const dir = fakes.files.dir;
+        // What `vapid --gen` writes (py_vapid): a P-256 private key in PEM.
+        const vapid = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+        writeFileSync(path.join(dir, 'private_key.pem'), vapid.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+        const jwk = vapid.publicKey.export({ format: 'jwk' });
+        vapidPublicKey = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]).toString('base64url');
+        const apps = {
+            'com.example.ios': {
+                type: 'apns', platform: 'sandbox', keyfile: fakes.files.apnsKey, key_id: FAKE_APNS_KEY_ID, team_id: FAKE_APNS_TEAM_ID,
+                topic: FAKE_APNS_TOPIC, inflight_request_limit: 512
+            },
+            'com.example.android': {
+                type: 'gcm', api_version: 'v1', project_id: FAKE_FCM_PROJECT, service_account_file: fakes.files.serviceAccount,
+                fcm_options: { android: { notification: { body: 'test body' } } }
+            },
+            'com.example.web': {
+                type: 'webpush', vapid_private_key: path.join(dir, 'private_key.pem'), vapid_contact_email: 'push@example.org',
+                allowed_endpoints: ['*.push.apple.com']
+            }
+        };
+        runner = await startRunner(0, {
+            proxy: fakes.conf.proxy,
+            matrix: { apps, answerWithinMs: 3000 }
+        }, { env: { NODE_EXTRA_CA_CERTS: fakes.files.ca } });
+        base = `http://127.0.0.1:${runner.port}`;
+        await waitForOutput(runner, /listening on/);
+    });
+
+    after(async () => {
+        if (runner && runner.child.exitCode === null) {
+            runner.child.kill('SIGTERM');
+            await runner.exited;
+        }
+        await pushService?.close();
+        await fakes?.close();
+    });
+
+    async function notify(notification: Record<string, unknown>, devices: Record<string, unknown>[]): Promise<string[]> {
+        const res = await fetch(`${base}${NOTIFY}`, { method: 'POST', body: JSON.stringify({ notification: { ...notification, devices } }) });
+        const text = await res.text();
+        assert.equal(res.status, 200, text);
+        return (JSON.parse(text) as { rejected: string[] }).rejected;
+    }
+
+    it('warns about the Sygnal keys it does not use, and starts', () => {
+        assert.match(runner.output(), /matrix\.apps\.com\.example\.ios\.inflight_request_limit: has no effect here/);
+    });
+
+    it('APNs with the .p8 key (JWT checked by the fake), FCM v1 with the service account (OAuth), Web Push with the VAPID PEM: Sygnal\'s payloads', async () => {
+        const sub = pushService.createSubscription('ok-');
+        const web = webPusher(sub);
+        const rejected = await notify(FULL, [
+            device('com.example.ios', iosPushkey('ok-type-1')),
+            device('com.example.android', 'ok-type-2'),
+            device('com.example.web', web.pushkey, { data: web.data })
+        ]);
+        assert.deepEqual(rejected, []);
+        const apns = fakes.apns.received.find((r) => r.label === 'ok-type-1');
+        assert.ok(apns, 'reached the fake APNs through the proxy');
+        assert.deepEqual(apns.body, golden['sygnal_full/apns'].payload);
+        assert.equal(apns.headers['apns-topic'], FAKE_APNS_TOPIC);
+        assert.equal(fakes.apns.counters.jwtFailures, 0, 'the provider token signed with keyfile/key_id/team_id verifies');
+        assert.ok(fakes.proxy!.tunnels['api.sandbox.push.apple.com:443'] >= 1, 'platform: sandbox');
+        const fcm = fakes.fcm.received.find((r) => r.token === 'ok-type-2');
+        assert.ok(fcm, 'reached the fake FCM');
+        assertFcmMessage(fcm.message, { ...golden['sygnal_full/gcm'].body.message,
+            android: { notification: { body: 'test body' }, priority: 'high' } }, 'ok-type-2');
+        assert.ok(fakes.fcm.counters.oauthExchanges >= 1);
+        const push = pushService.receivedFor(sub.id)[0];
+        assert.ok(push, 'reached the fake push service');
+        assert.equal(push.status, 201);
+        assert.deepEqual(JSON.parse(push.plaintext!), golden['sygnal_full/webpush'].payload);
+        assert.equal(push.headers.ttl, '900', 'Sygnal\'s default ttl');
+        assert.equal(push.vapid?.k, vapidPublicKey, 'signed with the key in vapid_private_key');
+        assert.equal(push.vapid?.sub, 'mailto:push@example.org');
+        assert.equal(push.vapid?.aud, `https://${WEB_PUSH_HOST}`);
+    });
+
+    it('dead tokens of each app are rejected; an endpoint outside allowed_endpoints is dropped, not rejected', async () => {
+        const gone = webPusher(pushService.createSubscription('gone-'));
+        const elsewhere = webPusher(pushService.createSubscription('ok-'));
+        const rejected = await notify({ ...FULL, event_id: '$type-dead' }, [
+            device('com.example.ios', iosPushkey('dead-type-1')),
+            device('com.example.android', 'dead-type-2'),
+            device('com.example.web', gone.pushkey, { data: gone.data }),
+            device('com.example.web', elsewhere.pushkey, { data: { ...elsewhere.data, endpoint: 'https://fcm.googleapis.com/fcm/send/x' } })
+        ]);
+        assert.deepEqual(rejected, [iosPushkey('dead-type-1'), 'dead-type-2', gone.pushkey]);
+        assert.equal(fakes.fcm.requestsFor('x'), 0);
     });
 });
