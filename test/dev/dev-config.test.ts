@@ -49,7 +49,7 @@ describe('dev mode: config.dev.yaml through pointAtFakes', function () {
 
     async function post(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
         const res = await fetch(`${svc.baseUrl}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        return { status: res.status, body: await res.json() as unknown };
+        return { status: res.status, body: await res.json() };
     }
 
     it('Echo: fcm, apns and webpush reach their fakes', async () => {
