@@ -1,9 +1,9 @@
 /**
  * Rewrites a service-runner config (config.dev.yaml) so that every part marked `mock: true`
  * talks to an in-process fake that speaks the real protocol, instead of to the service's
- * built-in MockProvider. That way the real clients (node-apn over HTTP/2, firebase-admin
- * with its OAuth exchange, the MediaWiki session with login and CSRF) run end to end on a
- * laptop, with throwaway keys and no network.
+ * built-in MockProvider. That way the real clients (APNs over HTTP/2 with a provider JWT, FCM
+ * HTTP v1 with its OAuth exchange, Web Push with VAPID and aes128gcm, the MediaWiki session
+ * with login and CSRF) run end to end on a laptop, with throwaway keys and no network.
  *
  * Pure: takes the parsed YAML and the fakes' conf snippets, returns a new object.
  */
@@ -12,6 +12,8 @@
 export interface FakeEndpoints {
     readonly apns: Record<string, unknown>;
     readonly fcm: Record<string, unknown>;
+    /** The fake Web Push service's conf (throwaway VAPID keys, its CA, its loopback endpoint). */
+    readonly webpush: Record<string, unknown>;
     /** The fake wiki's action API URI. */
     readonly mediawikiUri: string;
 }
@@ -32,7 +34,7 @@ export interface Overrides {
 /** Which parts were switched from `mock: true` to a fake (for the start-up banner). */
 export interface Rewritten {
     readonly config: RunnerConfig;
-    readonly faked: { apns: boolean; fcm: boolean; mediawiki: boolean };
+    readonly faked: { apns: boolean; fcm: boolean; webpush: boolean; mediawiki: boolean };
 }
 
 type Section = Record<string, unknown>;
@@ -55,7 +57,7 @@ export function pointAtFakes(input: RunnerConfig, fakes: FakeEndpoints, override
     if (overrides.port !== undefined) {
         conf.port = overrides.port;
     }
-    const faked = { apns: false, fcm: false, mediawiki: false };
+    const faked = { apns: false, fcm: false, webpush: false, mediawiki: false };
 
     const apns = section(conf, 'apns');
     if (apns.mock === true) {
@@ -68,6 +70,14 @@ export function pointAtFakes(input: RunnerConfig, fakes: FakeEndpoints, override
     if (fcm.mock === true) {
         conf.fcm = { ...fcm, ...fakes.fcm, mock: false };
         faked.fcm = true;
+    }
+    const webpush = section(conf, 'webpush');
+    if (webpush.mock === true) {
+        // The fake's VAPID key pair, CA and loopback endpoint (testOnlyLoopbackEndpoints: the
+        // Web Push provider refuses loopback endpoints otherwise); the developer's ttl,
+        // urgency and timeouts stay.
+        conf.webpush = { ...webpush, ...fakes.webpush, mock: false };
+        faked.webpush = true;
     }
     const mw = section(conf, 'mediawiki');
     if (mw.mock === true) {

@@ -46,6 +46,8 @@ export interface RunnerOptions {
     readonly logLevel?: string;
     /** The node binary to run it on (default: the one running this process); the bench's --node. */
     readonly node?: string;
+    /** Extra environment variables (e.g. NODE_EXTRA_CA_CERTS), over this process's. */
+    readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -74,7 +76,8 @@ export async function startRunner(numWorkers: number, conf: Record<string, unkno
         }]
     }));
     const child = spawn(options.node ?? process.execPath, [path.join(ROOT, 'dist', 'server.js'), '-c', file],
-        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true });
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true,
+            ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
         out += d.toString();

@@ -20,7 +20,8 @@ import { sliceCodePoints } from './text';
  *   `event_id`, `unread_count`, `missed_calls`: no `aps.badge`;
  * - badge-only (no `type`, no `event_id`): exactly `{"aps": {"badge": N}}` (default_payload ignored);
  * - nothing to say (no alert, no badge): skipped, as Sygnal does;
- * - cut to 4096 bytes by shortening the longest alert texts (apns-truncate.ts);
+ * - cut to 4096 bytes by shortening the longest alert texts (apns-truncate.ts), measured with
+ *   the `aps` the provider always sends (an empty one where Sygnal sends none);
  * - `apns-priority` 5 for `prio: low`, else 10; `apns-push-type` from the app's `push_type`.
  *
  * Where Sygnal is wrong, this is right (and says so):
@@ -48,6 +49,13 @@ export function buildApnsDispatch(n: MatrixNotification, device: MatrixDevice, o
     const sound = device.tweaks?.sound;
     if (typeof sound === 'string' && isPlainObject(payload.aps) && payload.aps.alert !== undefined) {
         payload.aps = { ...payload.aps, sound };
+    }
+    if (!isPlainObject(payload.aps)) {
+        // The APNs provider always sends an `aps` (Apple: the payload "must contain an aps
+        // key"), `{}` when there is nothing to put in it; Sygnal sends none (event_id_only
+        // without a default_payload). Measure what goes out, or a payload Sygnal's rule lets
+        // through at 4096 bytes would reach Apple 9 bytes over (PayloadTooLarge).
+        payload = { ...payload, aps: {} };
     }
     const shaved = truncateApnsPayload(payload, maxBytes);
     if (!shaved) {

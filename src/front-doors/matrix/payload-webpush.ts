@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { PushMessage } from '../../push/message';
+import { WEBPUSH_MAX_PLAINTEXT_BYTES } from '../../providers/webpush';
 import type { WebPushPayloadOptions } from './apps-config';
 import { DeviceDispatch, isPlainObject, MATRIX_MESSAGE_TYPE, pyTruthy, reject, skip } from './dispatch';
 import type { MatrixDevice, MatrixNotification } from './notification';
-import { codePointLength, sliceCodePoints } from './text';
+import { codePointLength, jsonCharBytes, sliceCodePoints } from './text';
 
 /**
  * The Web Push message Sygnal sends (sygnal/webpushpushkin.py), as a PushMessage whose
@@ -23,7 +24,14 @@ import { codePointLength, sliceCodePoints } from './text';
  * and `content` without `formatted_body`, its `body` cut to 1000 characters (999 and `…`),
  * its `ciphertext` dropped when over 2000 characters.
  *
- * Differences from Sygnal, both forced by RFC 8030 / the model:
+ * Differences from Sygnal, forced by RFC 8030 / RFC 8291 / the model:
+ * - Size: one aes128gcm record holds at most WEBPUSH_MAX_PLAINTEXT_BYTES (3993) bytes of
+ *   plaintext (RFC 8291 §4: push services need not take more than 4096 bytes). Sygnal sends
+ *   a bigger payload anyway and the push service refuses it (413), so a long message in a
+ *   room with a long name, or 1000 emoji, never notifies; here the longest display texts
+ *   (`content.body`, `room_name`, `sender_display_name`) are shortened until it fits
+ *   (`fitWebPushPayload`), as Sygnal does for APNs. Ids are never cut.
+
  * - Topic: Sygnal sends base64url(blake2s-176(room_id)), 32 characters ending in `==`, which
  *   RFC 8030 §5.4's alphabet does not allow (and the web-push package refuses); here it is
  *   base64url(SHA-256(room_id)[0..24]), 32 characters without padding. Only its equality per
@@ -53,11 +61,15 @@ export function buildWebPushDispatch(n: MatrixNotification, device: MatrixDevice
     if (options.allowedEndpoints && !options.allowedEndpoints.some((re) => re.test(netloc))) {
         return skip('endpoint_not_allowed');
     }
+    const payload = fitWebPushPayload(webPushPayload(n, data), WEBPUSH_MAX_PLAINTEXT_BYTES);
+    if (!payload) {
+        return skip('payload_too_large');
+    }
     const message: PushMessage = {
         type: MATRIX_MESSAGE_TYPE,
         priority: 'normal',
         ...(n.room_id && data.only_last_per_room === true ? { collapseKey: roomTopic(n.room_id) } : {}),
-        webpush: { payload: webPushPayload(n, data) }
+        webpush: { payload }
     };
     return { action: 'send', token: webPushSubscription(endpoint, p256dh, auth), message };
 }
@@ -101,6 +113,69 @@ export function webPushPayload(n: MatrixNotification, data: Readonly<Record<stri
         payload.content = content;
     }
     return payload;
+}
+
+/** The display texts `fitWebPushPayload` may shorten: never an id the service worker looks the event up with. */
+const CHOPPABLE_FIELDS = ['room_name', 'sender_display_name'] as const;
+
+/**
+ * The payload, fitted into `maxBytes` of JSON text (UTF-8, as the Web Push provider encrypts
+ * `JSON.stringify(payload)`): while it is longer, the last character of the longest (in
+ * bytes) of `content.body`, `room_name` and `sender_display_name` is removed, and each text
+ * that was shortened ends in `…`. Only strings are shortened; a character is never split.
+ *
+ * @returns the payload itself when it fits; a shortened copy; or undefined when even with
+ *   those texts empty it does not fit (a huge `default_payload`): the caller skips the device
+ */
+export function fitWebPushPayload(payload: Readonly<Record<string, unknown>>, maxBytes: number): Record<string, unknown> | undefined {
+    let total = Buffer.byteLength(JSON.stringify(payload), 'utf8');
+    if (total <= maxBytes) {
+        return payload;
+    }
+    const out: Record<string, unknown> = { ...payload };
+    const texts: { chars: string[]; bytes: number; chopped: boolean; put: (s: string) => void }[] = [];
+    const add = (value: unknown, put: (s: string) => void): void => {
+        if (typeof value === 'string' && value.length > 0) {
+            texts.push({ chars: Array.from(value), bytes: Buffer.byteLength(value, 'utf8'), chopped: false, put });
+        }
+    };
+    if (isPlainObject(out.content)) {
+        const content: Record<string, unknown> = { ...out.content };
+        out.content = content;
+        add(content.body, (s) => {
+            content.body = s;
+        });
+    }
+    for (const field of CHOPPABLE_FIELDS) {
+        add(out[field], (s) => {
+            out[field] = s;
+        });
+    }
+    const ellipsis = Buffer.byteLength('…', 'utf8');
+    while (total > maxBytes) {
+        let longest: (typeof texts)[number] | undefined;
+        for (const t of texts) {
+            if (t.chars.length > 0 && t.bytes > (longest?.bytes ?? 0)) {
+                longest = t;
+            }
+        }
+        if (!longest) {
+            return undefined;
+        }
+        if (!longest.chopped) {
+            longest.chopped = true;
+            total += ellipsis;
+        }
+        const ch = longest.chars.pop() as string;
+        longest.bytes -= Buffer.byteLength(ch, 'utf8');
+        total -= jsonCharBytes(ch.codePointAt(0) as number);
+    }
+    for (const t of texts) {
+        if (t.chopped) {
+            t.put(`${t.chars.join('')}…`);
+        }
+    }
+    return out;
 }
 
 /**

@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { ApiSpec, loadApiSpec } from '../../../src/http/api-spec';
 import type { ApnsPayloadOptions, FcmPayloadOptions, MatrixApp, WebPushPayloadOptions } from '../../../src/front-doors/matrix/apps-config';
 import { createNotifyValidator, MatrixNotification, NotifyParse } from '../../../src/front-doors/matrix/notification';
+import { WEBPUSH_MAX_PLAINTEXT_BYTES } from '../../../src/providers/webpush';
 
 export const ROOT = path.join(__dirname, '..', '..', '..');
 export const FRAGMENT = path.join(ROOT, 'spec.yaml');
@@ -53,4 +55,35 @@ export function app(kind: 'apns' | 'fcm' | 'webpush', payload: object = {}): Mat
         case 'webpush':
             return { ...base, kind, payload: { ...WEBPUSH_DEFAULTS, ...payload } };
     }
+}
+
+/**
+ * The decrypted Web Push plaintext against Sygnal's payload. Sygnal's own payload when that
+ * fits one aes128gcm record; else (Sygnal sends it and the push service refuses it with a
+ * 413) the same payload with the longest display texts shortened until it fits.
+ */
+export function assertWebPushPlaintext(plaintext: string, expected: Record<string, any>, key: string): void {
+    const actual = JSON.parse(plaintext) as Record<string, any>;
+    if (Buffer.byteLength(JSON.stringify(expected)) <= WEBPUSH_MAX_PLAINTEXT_BYTES) {
+        assert.deepEqual(actual, expected, key);
+        return;
+    }
+    assert.ok(Buffer.byteLength(plaintext) <= WEBPUSH_MAX_PLAINTEXT_BYTES, `${key}: ${Buffer.byteLength(plaintext)} bytes`);
+    assert.ok(Buffer.byteLength(plaintext) > WEBPUSH_MAX_PLAINTEXT_BYTES - 8, `${key}: filled up to the limit`);
+    const cut = (a: unknown, e: unknown, where: string): void => {
+        if (a === e) {
+            return;
+        }
+        assert.equal(typeof a, 'string', where);
+        assert.ok((a as string).endsWith('…') && (e as string).startsWith((a as string).slice(0, -1)), `${where}: a prefix of Sygnal's, and …`);
+    };
+    const { content: ac, room_name: arn, sender_display_name: asd, ...aRest } = actual;
+    const { content: ec, room_name: ern, sender_display_name: esd, ...eRest } = expected;
+    assert.deepEqual(aRest, eRest, `${key}: ids and counts are never cut`);
+    cut(arn, ern, `${key} room_name`);
+    cut(asd, esd, `${key} sender_display_name`);
+    const { body: ab, ...acRest } = ac ?? {};
+    const { body: eb, ...ecRest } = ec ?? {};
+    assert.deepEqual(acRest, ecRest, `${key} content`);
+    cut(ab, eb, `${key} content.body`);
 }

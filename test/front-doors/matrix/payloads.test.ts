@@ -5,8 +5,10 @@ import { truncateApnsPayload } from '../../../src/front-doors/matrix/apns-trunca
 import type { MatrixApp } from '../../../src/front-doors/matrix/apps-config';
 import { globToRegExp, pyJsonBytes } from '../../../src/front-doors/matrix/text';
 import { apnsDeviceToken, buildApnsDispatch, buildDeviceDispatch, DeviceDispatch, roomTopic } from '../../../src/front-doors/matrix/payloads';
+import { fitWebPushPayload } from '../../../src/front-doors/matrix/payload-webpush';
+import { WEBPUSH_MAX_PLAINTEXT_BYTES } from '../../../src/providers/webpush';
 import type { PushMessage } from '../../../src/push/message';
-import { APNS_DEFAULTS, app, parseNotification } from './helpers';
+import { APNS_DEFAULTS, app, assertWebPushPlaintext, parseNotification } from './helpers';
 import { renderApns, renderFcm, renderWebPush } from './render';
 
 /**
@@ -112,7 +114,7 @@ describe('Matrix payloads: Sygnal\'s own output (sygnal-golden.json)', () => {
                         break;
                     case 'webpush': {
                         const wire = renderWebPush(message, { ttlSeconds: 900 });
-                        assert.deepEqual(JSON.parse(wire.plaintext), expected.payload);
+                        assertWebPushPlaintext(wire.plaintext, expected.payload, key);
                         assert.deepEqual(JSON.parse(token), expected.subscription);
                         assert.equal(wire.headers.TTL, '900');
                         // Sygnal: low for prio low, else normal; the model has no 'low' (see payload-webpush.ts).
@@ -547,13 +549,34 @@ describe('Matrix payloads: Web Push subscription rules (webpushpushkin.py)', () 
     });
 
     it('content: formatted_body dropped, body cut to 1000 characters, long ciphertext dropped', () => {
-        const content = { msgtype: 'm.text', body: '🦉'.repeat(1200), formatted_body: '<b>x</b>', ciphertext: 'c'.repeat(2001) };
+        const content = { msgtype: 'm.text', body: 'é'.repeat(1200), formatted_body: '<b>x</b>', ciphertext: 'c'.repeat(2001) };
         const { message } = sent(dispatch({ ...FULL, content }, device(WEBPUSH_DATA), webpush));
         const payload = JSON.parse(renderWebPush(message, { ttlSeconds: 900 }).plaintext);
         assert.equal(Array.from(payload.content.body as string).length, 1000);
-        assert.ok((payload.content.body as string).endsWith('🦉…'));
+        assert.ok((payload.content.body as string).endsWith('é…'));
         assert.equal(payload.content.formatted_body, undefined);
         assert.equal(payload.content.ciphertext, undefined);
+    });
+
+    it('a payload over one aes128gcm record is fitted: the longest display texts shortened, ids never (Sygnal sends it; the push service refuses it)', () => {
+        const content = { msgtype: 'm.text', body: '🦉'.repeat(1200) };
+        const n = { ...FULL, content, room_name: 'R'.repeat(2500), sender_display_name: 'Ś'.repeat(300) };
+        const { message } = sent(dispatch(n, device(WEBPUSH_DATA), webpush));
+        const plaintext = renderWebPush(message, { ttlSeconds: 900 }).plaintext;
+        const bytes = Buffer.byteLength(plaintext);
+        assert.ok(bytes <= WEBPUSH_MAX_PLAINTEXT_BYTES && bytes > WEBPUSH_MAX_PLAINTEXT_BYTES - 4, String(bytes));
+        const payload = JSON.parse(plaintext);
+        assert.ok(payload.content.body.endsWith('🦉…') && payload.room_name.endsWith('R…'), 'both long texts cut, each ending in …');
+        assert.equal(payload.sender_display_name, 'Ś'.repeat(300), 'the shorter text is left alone');
+        assert.equal(payload.room_id, ROOM);
+        assert.equal(payload.event_id, EVENT);
+        const fitted = fitWebPushPayload({ content: { body: 'a"\\'.repeat(50) }, room_id: 'x' }, 60);
+        assert.ok(fitted && Buffer.byteLength(JSON.stringify(fitted)) <= 60, JSON.stringify(fitted));
+        const small = { room_id: 'x', content: { body: 'hi' } };
+        assert.equal(fitWebPushPayload(small, 100), small, 'a payload that fits is returned as it is');
+        assert.equal(fitWebPushPayload({ event_id: 'x'.repeat(200), room_name: 'y' }, 100), undefined, 'ids are never cut');
+        const huge = { ...WEBPUSH_DATA, default_payload: { blob: 'x'.repeat(5000) } };
+        assert.deepEqual(dispatch(FULL, device(huge), webpush), { action: 'skip', reason: 'payload_too_large' });
     });
 });
 
