@@ -66,7 +66,7 @@ describe('npm run check (src/cli/check.ts) against the fakes', function () {
             'config:config:ok',
             'apns:provider token:ok', 'apns:connection:ok', 'apns:request:ok',
             'fcm:service account:ok', 'fcm:OAuth:ok', 'fcm:validate_only send:ok',
-            'webpush:credentials:skip',
+            'webpush:VAPID key pair:ok', 'webpush:subject:ok', 'webpush:endpoints:warn',
             'mediawiki:login:ok'
         ], show(report));
         assert.match(rowsOf(report, 'apns')[2].detail, /accepted the provider token and topic org\.wikimedia\.wikipedia; the dummy device token was refused, as expected \(BadDeviceToken\)/);
@@ -198,10 +198,10 @@ describe('npm run check (src/cli/check.ts) against the fakes', function () {
             printed.push(ok.stdout, ok.stderr);
             assert.equal(ok.code, 0, ok.stdout + ok.stderr);
             const lines = ok.stdout.trim().split('\n');
-            assert.equal(lines.length, 10, ok.stdout);
+            assert.equal(lines.length, 12, ok.stdout);
             assert.match(lines[2], /^ok {4}apns {10}connection: 127\.0\.0\.1:\d+ \(sandbox, direct\): TLS and HTTP\/2 up$/);
-            assert.match(lines[7], /^skip {2}webpush {7}credentials: not configured/);
-            assert.equal(lines[9], 'All checks passed (8 ok, 1 skipped).');
+            assert.match(lines[7], /^ok {4}webpush {7}VAPID key pair: /);
+            assert.equal(lines[11], 'All checks passed (10 ok, 1 warning).');
             assert.equal(ok.stderr, '');
 
             const bad = f.writeConfig('process-bad.yaml', fullConf(f, { mw_subscription_manager_password: 'wrong-password-456' }));

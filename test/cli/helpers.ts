@@ -80,7 +80,7 @@ export async function npmStartConf(f: CliFakes): Promise<Record<string, unknown>
     // The fake wiki of npm start accepts the dev config's account.
     const wiki = await FakeMediaWiki.start({ everyTokenExists: true, accounts: { [account.username]: { password: account.password } } });
     extraClosers.push(() => wiki.close());
-    const { config } = pointAtFakes(source, { apns: f.providers.conf.apns, fcm: f.providers.conf.fcm, mediawikiUri: wiki.uri });
+    const { config } = pointAtFakes(source, { apns: f.providers.conf.apns, fcm: f.providers.conf.fcm, webpush: f.providers.conf.webpush, mediawikiUri: wiki.uri });
     return config.services[0].conf;
 }
 

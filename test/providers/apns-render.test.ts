@@ -37,7 +37,7 @@ describe('APNs rendering of a PushMessage', () => {
 
     it('apns.alertText wins over alert; an alert with no displayable field is left out', () => {
         assert.equal(wire({ type: 't', alert: { title: 'T' }, apns: { alertText: 'plain' } }).body, '{"aps":{"alert":"plain"}}');
-        assert.equal(wire({ type: 't', alert: { tag: 'x' } }).body, '{}', 'an empty aps is left out (Sygnal\'s event_id_only payload has none)');
+        assert.equal(wire({ type: 't', alert: { tag: 'x' } }).body, '{"aps":{}}', 'an empty aps is still sent');
     });
 
     it('push type: background for content-available without alert, alert otherwise, apns.pushType wins', () => {

@@ -70,8 +70,9 @@ export function apnsRequestParts(message: PushMessage, nowMs: number = Date.now(
     }
     const pushType: ApnsPushType = a?.pushType ?? (message.contentAvailable && aps.alert === undefined ? 'background' : 'alert');
     return {
-        // An `aps` with nothing in it is left out (Sygnal's event_id_only payload has none).
-        payload: Object.keys(aps).length > 0 ? { ...custom, aps } : custom,
+        // Always an `aps`, even empty: Apple's payloads carry one (Sygnal's event_id_only
+        // payload without a default_payload has none; the Matrix front door counts it in).
+        payload: { ...custom, aps },
         pushType,
         priority: message.priority === 'normal' ? 5 : 10,
         ...(message.ttlSeconds !== undefined ? { expiration: Math.floor(nowMs / 1000) + message.ttlSeconds } : {}),
