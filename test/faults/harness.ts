@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { apnsToken, apnsTokenLabel } from '../fakes/apns-server';
 import { DEFAULT_FAKE_PASSWORD, DEFAULT_FAKE_USER, FakeMediaWiki } from '../fakes/mediawiki-server';
 import { ProviderFakes, startProviderFakes } from '../fakes/provider-fakes';
 import { metricValue } from '../helpers/metrics';
@@ -82,18 +83,23 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
 }
 
 /**
- * Distinct tokens with a behaviour prefix. APNs tokens look like Apple's (64 hex chars);
- * FCM ones are ~150 characters like real registration tokens. Long and random, so a leak
- * scan can tell a full token from a fingerprint.
+ * Distinct tokens with a behaviour prefix. APNs tokens are hex like Apple's (the hex of
+ * `<prefix><24 random hex chars>`, 32 or more bytes: `apnsToken`, which the fake APNs decodes
+ * to judge it by its prefix); FCM ones are ~150 characters like real registration tokens.
+ * Long and random, so a leak scan can tell a full token from a fingerprint.
  */
 export function tokens(provider: Provider, prefix: string, n: number): string[] {
     const out: string[] = [];
     for (let i = 0; i < n; i++) {
-        const body = provider === 'apns' ? randomBytes(32).toString('hex')
-            : `${randomBytes(8).toString('hex')}:APA91b${randomBytes(100).toString('base64url')}`;
-        out.push(`${prefix}${body}`);
+        out.push(provider === 'apns' ? apnsToken(`${prefix}${randomBytes(12).toString('hex')}`)
+            : `${prefix}${randomBytes(8).toString('hex')}:APA91b${randomBytes(100).toString('base64url')}`);
     }
     return out;
+}
+
+/** What a token stands for at the fakes: the label of an APNs hex token, an FCM token itself. */
+export function label(token: string): string {
+    return apnsTokenLabel(token);
 }
 
 /** POSTs one message request; asserts it was accepted (202). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { metricsText, metricValue } from '../helpers/metrics';
-import { MW_DELETIONS, messages, push, Rig, settled, startRig, tokens, until } from './harness';
+import { label, MW_DELETIONS, messages, push, Rig, settled, startRig, tokens, until } from './harness';
 
 /**
  * "Secrets and tokens never leak", over the logs of a FULL run: FCM with a real OAuth
@@ -106,7 +106,7 @@ describe('faults: a full run leaks no secret and no device token into logs or me
         assert.ok(rig.wiki.logins.filter((l) => l.result === 'Success').length >= 1, 'logged in to the wiki');
         assert.ok(rig.wiki.deletedTokens.length >= 17, 'dead tokens deleted');
         for (const t of rig.wiki.deletedTokens) {
-            assert.ok(deadPrefixes.some((p) => t.startsWith(p)) || t.startsWith('expired-'), 'only dead tokens deleted');
+            assert.ok(deadPrefixes.some((p) => label(t).startsWith(p)) || label(t).startsWith('expired-'), 'only dead tokens deleted');
         }
         assert.ok(await messages('apns', 'gave_up') > 0 && await messages('fcm', 'gave_up') > 0, 'give-up paths logged');
         assert.ok(await messages('apns', 'config_error') > 0 && await messages('fcm', 'config_error') > 0, 'config-error paths logged');
