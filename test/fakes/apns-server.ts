@@ -22,6 +22,8 @@ import { FakeTls } from './tls';
  * - `auth-…`       → 403 {"reason":"InvalidProviderToken"}
  * - `slow-…`       → answers 200 after `slowMs`
  * - `reset-…`      → the stream is reset without an answer (no status)
+ * - `hang-…`       → never answered: the stream stays open until the client gives up (or the
+ *                    session goes; counted in `counters.hung`)
  * - anything else  → 200 with an apns-id
  * Independent of tokens: a wrong or missing provider JWT → 403 InvalidProviderToken /
  * MissingProviderToken; a JWT older than `behaviour.jwtMaxAgeSeconds` (default 3600, Apple's
@@ -123,7 +125,7 @@ export interface FakeApnsBehaviour {
 
 export class FakeApnsServer {
     readonly received: ReceivedNotification[] = [];
-    readonly counters = { requests: 0, delivered: 0, rejected: 0, sessions: 0, jwtFailures: 0, jwtExpired: 0, nonHexPaths: 0 };
+    readonly counters = { requests: 0, delivered: 0, rejected: 0, sessions: 0, jwtFailures: 0, jwtExpired: 0, nonHexPaths: 0, hung: 0 };
     readonly behaviour: FakeApnsBehaviour = { delayMs: 0, slowMs: 2000, retryAfterSeconds: 7, jwtMaxAgeSeconds: 3600, refuseJwts: 0 };
     /** Distinct provider JWTs seen, in order (refuseJwts counts them). */
     readonly jwtsSeen: string[] = [];
@@ -278,6 +280,10 @@ export class FakeApnsServer {
         ];
         const misbehaves = (prefix: string): boolean => token.startsWith(prefix) &&
             !(healed && (TRANSIENT_PREFIXES as readonly string[]).includes(prefix));
+        if (token.startsWith('hang-')) {
+            this.counters.hung++;
+            return; // never answered (not a transient kind: failuresPerToken does not heal it)
+        }
         if (misbehaves('reset-')) {
             this.counters.rejected++;
             stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
