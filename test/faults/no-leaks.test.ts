@@ -28,11 +28,13 @@ describe('faults: a full run leaks no secret and no device token into logs or me
     before(async () => {
         rig = await startRig({
             wikiAccount: { user: WIKI_USER, password: WIKI_PASSWORD },
-            apns: { requestTimeoutMs: 200 },
+            // slow- answers (2.5 s) outlast the request deadline (1 s): the timeout path runs. The
+            // deadline is generous so that a busy machine does not time out the other answers too.
+            apns: { requestTimeoutMs: 1000 },
             retry: { maxAttempts: 2 },
             conf: { queueing: { flushTimeoutMs: 20, maxSize: 500, maxQueuedTokens: 5000, verbose: true } }
         });
-        rig.fakes.apns.behaviour.slowMs = 600;
+        rig.fakes.apns.behaviour.slowMs = 2500;
         rig.fakes.fcm.behaviour.retryAfterSeconds = 0;
         rig.fakes.apns.behaviour.retryAfterSeconds = 0;
         for (const p of ['ok-', 'dead-', 'expired-', 'bad-', 'topic-', 'transient-', 'ratelimit-', 'internal-', 'auth-', 'slow-', 'reset-']) {

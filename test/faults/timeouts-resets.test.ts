@@ -11,9 +11,10 @@ describe('faults: timeouts and connection resets', function () {
     this.timeout(30_000);
     let rig: Rig;
     beforeEach(async () => {
-        // APNs: 200 ms per request (node-apn's requestTimeout); the fake's slow- answers take 1 s.
-        rig = await startRig({ apns: { requestTimeoutMs: 200 } });
-        rig.fakes.apns.behaviour.slowMs = 1000;
+        // APNs: 1 s per request (node-apn's requestTimeout); the fake's slow- answers take 2.5 s.
+        // (Generous: with 200 ms, a busy machine timed out the answers that were not slow too.)
+        rig = await startRig({ apns: { requestTimeoutMs: 1000 } });
+        rig.fakes.apns.behaviour.slowMs = 2500;
     });
     afterEach(() => rig.close());
 
