@@ -325,8 +325,9 @@ describe('shutdown drain with a client that keeps its keep-alive connection busy
                 const got = unique(fakes.apns.received.map((n) => n.token), run);
                 const log = await fullOutput(p);
                 assert.equal(code, 0, `exit: ${String(code)}\n${log.slice(-3000)}`);
-                // Without `Connection: close` during the drain this took the whole shutdown_timeout.
-                assert.ok(took < 5000, `took ${took} ms\n${log.slice(-3000)}`);
+                // Without `Connection: close` during the drain this took the whole shutdown_timeout
+                // (20 s); half of it is a generous bound for a busy machine (it took 5.3 s once).
+                assert.ok(took < SHUTDOWN_TIMEOUT_S * 1000 / 2, `took ${took} ms\n${log.slice(-3000)}`);
                 assert.ok(accepted.length > 0);
                 assert.equal(got.size, accepted.length, `APNs got ${got.size} of ${accepted.length}\n${log.slice(-3000)}`);
                 assert.doesNotMatch(log, /undelivered at the shutdown deadline/);
