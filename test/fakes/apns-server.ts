@@ -24,6 +24,8 @@ import { FakeTls } from './tls';
  * - `reset-…`      → the stream is reset without an answer (no status)
  * - only zero bytes (`'0'.repeat(64)`, a token APNs never issues: `npm run check` sends it)
  *                  → 400 {"reason":"BadDeviceToken"}
+ * - `hang-…`       → never answered: the stream stays open until the client gives up (or the
+ *                    session goes; counted in `counters.hung`)
  * - anything else  → 200 with an apns-id
  * Independent of tokens: a wrong or missing provider JWT → 403 InvalidProviderToken /
  * MissingProviderToken; a JWT older than `behaviour.jwtMaxAgeSeconds` (default 3600, Apple's
@@ -143,7 +145,7 @@ const APPLE_HOSTS: Readonly<Record<string, ApnsEnvironment>> = { 'api.push.apple
 
 export class FakeApnsServer {
     readonly received: ReceivedNotification[] = [];
-    readonly counters = { requests: 0, delivered: 0, rejected: 0, sessions: 0, jwtFailures: 0, jwtExpired: 0, nonHexPaths: 0 };
+    readonly counters = { requests: 0, delivered: 0, rejected: 0, sessions: 0, jwtFailures: 0, jwtExpired: 0, nonHexPaths: 0, hung: 0 };
     readonly behaviour: FakeApnsBehaviour = { delayMs: 0, slowMs: 2000, retryAfterSeconds: 7, jwtMaxAgeSeconds: 3600, refuseJwts: 0 };
     /** Distinct provider JWTs seen, in order (refuseJwts counts them). */
     readonly jwtsSeen: string[] = [];
@@ -309,6 +311,10 @@ export class FakeApnsServer {
         ];
         const misbehaves = (prefix: string): boolean => token.startsWith(prefix) &&
             !(healed && (TRANSIENT_PREFIXES as readonly string[]).includes(prefix));
+        if (token.startsWith('hang-')) {
+            this.counters.hung++;
+            return; // never answered (not a transient kind: failuresPerToken does not heal it)
+        }
         if (misbehaves('reset-')) {
             this.counters.rejected++;
             stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);

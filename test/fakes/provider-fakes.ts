@@ -51,9 +51,11 @@ export async function startProviderFakes(options: { proxy?: boolean } = {}): Pro
     fcm.expectedAudience = tokenUri ?? directTokenUri;
     const apns = await FakeApnsServer.start({ tls, publicKey: apnsKey.publicKey, keyId: FAKE_APNS_KEY_ID, teamId: FAKE_APNS_TEAM_ID });
     const webpush = await FakeWebPushServer.start({ tls });
-    // A throwaway VAPID key pair (RFC 8292): raw P-256, base64url.
+    // A throwaway VAPID key pair (RFC 8292): raw P-256, base64url. getPrivateKey() drops
+    // leading zero bytes (1 key in 256 came out 31 bytes and was refused by the config): pad to 32.
     const vapidKeys = createECDH('prime256v1');
     vapidKeys.generateKeys();
+    const vapidPrivate = vapidKeys.getPrivateKey();
     const files = {
         dir,
         ca: path.join(dir, 'ca.pem'),
@@ -74,7 +76,7 @@ export async function startProviderFakes(options: { proxy?: boolean } = {}): Pro
     const fcmCommon = { service_account: files.serviceAccount, ca: files.ca };
     // Reached directly (a loopback endpoint, allowed for tests only), also in proxy mode.
     const webpushConf = {
-        vapid: { subject: 'mailto:push-dev@example.org', publicKey: vapidKeys.getPublicKey('base64url'), privateKey: vapidKeys.getPrivateKey('base64url') },
+        vapid: { subject: 'mailto:push-dev@example.org', publicKey: vapidKeys.getPublicKey('base64url'), privateKey: Buffer.concat([Buffer.alloc(32 - vapidPrivate.length), vapidPrivate]).toString('base64url') },
         ca: files.ca,
         testOnlyLoopbackEndpoints: [webpush.hostPort]
     };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { apnsToken, apnsTokenLabel } from '../fakes/apns-server';
 import { DEFAULT_FAKE_PASSWORD, DEFAULT_FAKE_USER, FakeMediaWiki } from '../fakes/mediawiki-server';
 import { ProviderFakes, startProviderFakes } from '../fakes/provider-fakes';
 import { metricValue } from '../helpers/metrics';
@@ -18,7 +19,7 @@ export const ANSWERS = 'push_notifications_provider_answers_total';
 export const FINISHED = 'push_notifications_tokens_finished_total';
 export const RETRIES = 'push_notifications_retries_total';
 export const MW_DELETIONS = 'push_notifications_mediawiki_deletions_total';
-export type Provider = 'fcm' | 'apns';
+export type Provider = 'fcm' | 'apns' | 'webpush';
 
 /** Retry bounds every fault test runs with (short, so give-ups happen within seconds). */
 export const RETRY = { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 4, maxAgeMs: 60_000 };
@@ -36,7 +37,10 @@ export interface RigOptions {
     readonly conf?: Record<string, unknown>;
     readonly apns?: Record<string, unknown>;
     readonly fcm?: Record<string, unknown>;
+    readonly webpush?: Record<string, unknown>;
     readonly retry?: Partial<typeof RETRY>;
+    /** Merged over the rig's `delivery` block (callTimeoutMs, stallAfterMs, ...). */
+    readonly delivery?: Record<string, unknown>;
     readonly deletionGuard?: Record<string, unknown>;
     readonly outbox?: Record<string, unknown>;
     /** The wiki's bot account (default: the fake's default user and password). */
@@ -54,11 +58,14 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
             ...(fakes.conf.proxy ? { proxy: fakes.conf.proxy, no_proxy_list: ['127.0.0.1'] } : {}),
             fcm: { ...fakes.conf.fcm, ...o.fcm },
             apns: { ...fakes.conf.apns, requestTimeoutMs: 2000, ...o.apns },
+            // Reached directly in proxy mode too (a loopback endpoint: fakes.conf.webpush).
+            webpush: { ...fakes.conf.webpush, ...o.webpush },
             mwapi_req: { uri: wiki.uri },
             mw_subscription_manager_username: account.user,
             mw_subscription_manager_password: account.password,
             queueing: { flushTimeoutMs: 20, maxSize: 500, maxQueuedTokens: 5000 },
             delivery: {
+                ...o.delivery,
                 retry: { ...RETRY, ...o.retry },
                 deletionGuard: { windowMs: 60_000, minDeadTokens: 50, maxDeadRatio: 0.5, ...o.deletionGuard }
             },
@@ -82,29 +89,40 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
 }
 
 /**
- * Distinct tokens with a behaviour prefix. APNs tokens look like Apple's (64 hex chars);
- * FCM ones are ~150 characters like real registration tokens. Long and random, so a leak
- * scan can tell a full token from a fingerprint.
+ * Distinct tokens with a behaviour prefix. APNs tokens are hex like Apple's (the hex of
+ * `<prefix><24 random hex chars>`, 32 or more bytes: `apnsToken`, which the fake APNs decodes
+ * to judge it by its prefix); FCM ones are ~150 characters like real registration tokens.
+ * Long and random, so a leak scan can tell a full token from a fingerprint.
  */
 export function tokens(provider: Provider, prefix: string, n: number): string[] {
     const out: string[] = [];
     for (let i = 0; i < n; i++) {
-        const body = provider === 'apns' ? randomBytes(32).toString('hex')
-            : `${randomBytes(8).toString('hex')}:APA91b${randomBytes(100).toString('base64url')}`;
-        out.push(`${prefix}${body}`);
+        out.push(provider === 'apns' ? apnsToken(`${prefix}${randomBytes(12).toString('hex')}`)
+            : `${prefix}${randomBytes(8).toString('hex')}:APA91b${randomBytes(100).toString('base64url')}`);
     }
     return out;
 }
 
-/** POSTs one message request; asserts it was accepted (202). */
-export async function push(rig: Rig, provider: Provider, deviceTokens: readonly string[], extra: Record<string, unknown> = {}): Promise<void> {
+/** What a token stands for at the fakes: the label of an APNs hex token, an FCM token itself. */
+export function label(token: string): string {
+    return apnsTokenLabel(token);
+}
+
+/** POSTs one Echo message request; the answer as it came. */
+export async function post(rig: Rig, provider: Provider, deviceTokens: readonly string[], extra: Record<string, unknown> = {}):
+    Promise<{ status: number; body: string; contentType: string }> {
     const res = await fetch(`${rig.svc.baseUrl}/v1/message/${provider}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ deviceTokens, messageType: 'checkEchoV1', ...extra })
     });
-    const text = await res.text();
-    assert.ok(res.status >= 200 && res.status < 300, `POST /v1/message/${provider}: ${res.status} ${text}`);
+    return { status: res.status, body: await res.text(), contentType: res.headers.get('content-type') ?? '' };
+}
+
+/** POSTs one message request; asserts it was accepted (2xx). */
+export async function push(rig: Rig, provider: Provider, deviceTokens: readonly string[], extra: Record<string, unknown> = {}): Promise<void> {
+    const { status, body } = await post(rig, provider, deviceTokens, extra);
+    assert.ok(status >= 200 && status < 300, `POST /v1/message/${provider}: ${status} ${body}`);
 }
 
 /** Polls `cond` every 20 ms until it holds; fails with `what` after `ms` (a generous bound, not a speed claim). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { metricValue } from '../helpers/metrics';
-import { checkInvariants, messages, MW_DELETIONS, push, Rig, settled, sleep, startRig, tokens, until } from './harness';
+import { checkInvariants, label, messages, MW_DELETIONS, push, Rig, settled, sleep, startRig, tokens, until } from './harness';
 
 /**
  * The deletion side under faults: the wiki down for a long stretch (deletions wait in the
@@ -61,6 +61,7 @@ describe('faults: MediaWiki outage and dead-token storm', function () {
 
         assert.equal(await messages('apns', 'dead'), 120);
         assert.equal(await messages('fcm', 'dead'), 120);
+        assert.deepEqual(wiki.deletedTokens.map(label).map((t) => t.slice(0, 5)), [], 'no deletion reached the wiki');
         for (const provider of ['apns', 'fcm']) {
             assert.equal(await metricValue('push_notifications_deletion_guard_tripped', { provider }), 1, `${provider} guard tripped`);
             assert.equal(await metricValue('push_notifications_deletions_held_tokens', { provider }), 120, `${provider} deletions held`);

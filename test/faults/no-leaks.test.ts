@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { metricsText, metricValue } from '../helpers/metrics';
-import { MW_DELETIONS, messages, push, Rig, settled, startRig, tokens, until } from './harness';
+import { label, MW_DELETIONS, messages, push, Rig, settled, startRig, tokens, until } from './harness';
 
 /**
  * "Secrets and tokens never leak", over the logs of a FULL run: FCM with a real OAuth
@@ -19,17 +20,21 @@ const WIKI_PASSWORD = 'wiki-bot-password-LEAKSCAN-5d1e9a0c77b2';
 describe('faults: a full run leaks no secret and no device token into logs or metrics', function () {
     this.timeout(30_000);
     let rig: Rig;
-    const sent: { apns: string[]; fcm: string[] } = { apns: [], fcm: [] };
-    const deadPrefixes = ['dead-', 'bad-', 'invalid-'];
+    const sent: { apns: string[]; fcm: string[]; webpush: string[] } = { apns: [], fcm: [], webpush: [] };
+    /** Every token the fakes or our syntax check call dead: the only ones that may be deleted. */
+    const dead = new Set<string>();
+    const deadPrefixes = ['dead-', 'bad-', 'invalid-', 'expired-'];
 
     before(async () => {
         rig = await startRig({
             wikiAccount: { user: WIKI_USER, password: WIKI_PASSWORD },
-            apns: { requestTimeoutMs: 200 },
+            // slow- answers (2.5 s) outlast the request deadline (1 s): the timeout path runs. The
+            // deadline is generous so that a busy machine does not time out the other answers too.
+            apns: { requestTimeoutMs: 1000 },
             retry: { maxAttempts: 2 },
             conf: { queueing: { flushTimeoutMs: 20, maxSize: 500, maxQueuedTokens: 5000, verbose: true } }
         });
-        rig.fakes.apns.behaviour.slowMs = 600;
+        rig.fakes.apns.behaviour.slowMs = 2500;
         rig.fakes.fcm.behaviour.retryAfterSeconds = 0;
         rig.fakes.apns.behaviour.retryAfterSeconds = 0;
         for (const p of ['ok-', 'dead-', 'expired-', 'bad-', 'topic-', 'transient-', 'ratelimit-', 'internal-', 'auth-', 'slow-', 'reset-']) {
@@ -39,18 +44,36 @@ describe('faults: a full run leaks no secret and no device token into logs or me
             'gateway-', 'teapot-', 'html-', 'reset-']) {
             sent.fcm.push(...tokens('fcm', p, 3));
         }
+        // Tokens that cannot be tokens (issue 11 §1): dead invalid_token, logged, deleted.
+        const malformed = { apns: `not-a-token-${randomBytes(12).toString('hex')}!`, fcm: `malformed token ${randomBytes(12).toString('hex')}` };
+        sent.apns.push(malformed.apns);
+        sent.fcm.push(malformed.fcm);
+        // Web Push: delivered, dead, refused VAPID (a config error), and not a subscription at all.
+        const subscriptions = ['', '', 'dead-', 'dead-', 'auth-', 'auth-'].map((p) => rig.fakes.webpush.createSubscription(p));
+        sent.webpush.push(...subscriptions.map((s) => s.token), `not json ${randomBytes(12).toString('hex')}`);
+        for (const t of [...sent.apns, ...sent.fcm]) {
+            if (deadPrefixes.some((p) => label(t).startsWith(p))) {
+                dead.add(t);
+            }
+        }
+        for (const t of [malformed.apns, malformed.fcm, sent.webpush[6], subscriptions[2].token, subscriptions[3].token]) {
+            dead.add(t);
+        }
         await push(rig, 'apns', sent.apns);
         await push(rig, 'fcm', sent.fcm);
+        await push(rig, 'webpush', sent.webpush);
         await push(rig, 'fcm', tokens('fcm', 'ok-', 2), { dryRun: true });
         await settled('apns', sent.apns.length);
         await settled('fcm', sent.fcm.length + 2);
+        await settled('webpush', sent.webpush.length);
         // Session lost and found again: a second login, new cookies and CSRF token, on the record too.
         rig.wiki.expireSessions();
         const late = tokens('apns', 'dead-', 2);
         sent.apns.push(...late);
+        late.forEach((t) => dead.add(t));
         await push(rig, 'apns', late);
         await until('every dead token deleted on the wiki', async () =>
-            await metricValue(MW_DELETIONS, { result: 'succeeded' }) >= 3 + 3 + 3 + 2 + 3 + 3);
+            await metricValue(MW_DELETIONS, { result: 'succeeded' }) >= dead.size);
         await rig.svc.close(); // shutdown logs too
     });
     after(() => rig.close());
@@ -92,11 +115,29 @@ describe('faults: a full run leaks no secret and no device token into logs or me
                 }
             }
         }
-        for (const t of [...sent.apns, ...sent.fcm]) {
+        for (const t of [...sent.apns, ...sent.fcm, ...sent.webpush]) {
             add('device token', t);
             // A piece no fingerprint (first 6 chars + hash) could contain.
-            add('device token fragment', t.slice(t.indexOf('-') + 4, t.indexOf('-') + 24));
+            const at = t.indexOf('-') >= 0 ? t.indexOf('-') + 4 : 8;
+            add('device token fragment', t.slice(at, at + 20));
         }
+        // Web Push: the subscription's capability URL, its keys, and our VAPID JWTs and key.
+        for (const t of sent.webpush) {
+            try {
+                const sub = JSON.parse(t) as { endpoint: string; keys: { p256dh: string; auth: string } };
+                add('Web Push endpoint', sub.endpoint);
+                add('Web Push subscription id', sub.endpoint.slice(-36)); // the UUID after its prefix
+                add('Web Push p256dh', sub.keys.p256dh);
+                add('Web Push auth secret', sub.keys.auth);
+            } catch {
+                // the malformed one: its full text and fragment are added above
+            }
+        }
+        for (const r of rig.fakes.webpush.received) {
+            add('VAPID JWT', r.vapid?.jwt);
+            add('VAPID JWT signature', r.vapid?.jwt.split('.')[2]);
+        }
+        add('VAPID private key', (rig.fakes.conf.webpush.vapid as { privateKey: string }).privateKey);
         return out;
     }
 
@@ -104,10 +145,9 @@ describe('faults: a full run leaks no secret and no device token into logs or me
         assert.ok(rig.fakes.fcm.issuedAccessTokens.length >= 1, 'OAuth exchange happened');
         assert.ok(rig.fakes.apns.received.length >= sent.apns.length, 'APNs got JWT-signed requests');
         assert.ok(rig.wiki.logins.filter((l) => l.result === 'Success').length >= 1, 'logged in to the wiki');
-        assert.ok(rig.wiki.deletedTokens.length >= 17, 'dead tokens deleted');
-        for (const t of rig.wiki.deletedTokens) {
-            assert.ok(deadPrefixes.some((p) => t.startsWith(p)) || t.startsWith('expired-'), 'only dead tokens deleted');
-        }
+        assert.deepEqual([...rig.wiki.deletedTokens].sort(), [...dead].sort(), 'exactly the dead tokens deleted');
+        assert.ok(rig.fakes.webpush.received.length >= 5, 'Web Push got VAPID-signed requests');
+        assert.ok(await messages('webpush', 'config_error') > 0, 'the Web Push config-error path ran');
         assert.ok(await messages('apns', 'gave_up') > 0 && await messages('fcm', 'gave_up') > 0, 'give-up paths logged');
         assert.ok(await messages('apns', 'config_error') > 0 && await messages('fcm', 'config_error') > 0, 'config-error paths logged');
         const levels = new Set(rig.svc.logger.entries.map((e) => e.level));

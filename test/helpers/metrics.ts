@@ -24,7 +24,14 @@ export async function metricsText(): Promise<string> {
 
 /** Sum of a metric's samples whose labels include `labels`. */
 export async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const text = await metricsText();
+    return sumSamples(await metricsText(), name, labels);
+}
+
+/**
+ * Sum of the samples of `name` whose labels include `labels`, in a Prometheus text exposition
+ * (this process's registry, or what a service process's metrics port served).
+ */
+export function sumSamples(text: string, name: string, labels: Record<string, string> = {}): number {
     let sum = 0;
     for (const line of text.split('\n')) {
         if (!line.startsWith(name) || line.startsWith('#')) {

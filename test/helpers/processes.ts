@@ -130,3 +130,29 @@ export async function waitForOutput(p: RunnerProcess, pattern: RegExp, ms = 2000
         await new Promise((r) => setTimeout(r, 50));
     }
 }
+
+/**
+ * Scrapes the process's Prometheus port every `everyMs` until it has exited, and resolves with
+ * the last exposition it got (what the service counted last, e.g. during its shutdown drain;
+ * '' if none). Start it before the signal.
+ */
+export async function lastMetricsBeforeExit(p: RunnerProcess, everyMs = 50): Promise<string> {
+    let gone = false;
+    void p.exited.then(() => {
+        gone = true;
+    });
+    let last = '';
+    while (!gone) {
+        try {
+            const res = await fetch(`http://127.0.0.1:${p.metricsPort}/metrics`);
+            const text = await res.text();
+            if (res.status === 200) {
+                last = text;
+            }
+        } catch {
+            // not listening yet, or already gone
+        }
+        await new Promise((r) => setTimeout(r, everyMs));
+    }
+    return last;
+}

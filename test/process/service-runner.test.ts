@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { apnsToken } from '../fakes/apns-server';
 import { startRunner, waitFor } from '../helpers/processes';
 
 /**
@@ -17,7 +18,7 @@ for (const workers of [0, 2]) {
                 const res = await fetch(`http://127.0.0.1:${p.port}/v1/message/apns`, {
                     method: 'POST',
                     headers: { 'content-type': 'application/json' },
-                    body: JSON.stringify({ deviceTokens: ['a1b2'], messageType: 'checkEchoV1', dryRun: true })
+                    body: JSON.stringify({ deviceTokens: [apnsToken('dry-run-1')], messageType: 'checkEchoV1', dryRun: true })
                 });
                 assert.equal(res.status, 200);
                 assert.deepEqual(await res.json(), {});

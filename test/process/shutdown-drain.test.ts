@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Agent, request } from 'undici';
+import { apnsToken, apnsTokenLabel } from '../fakes/apns-server';
 import { FakeMediaWiki } from '../fakes/mediawiki-server';
 import { ProviderFakes, startProviderFakes } from '../fakes/provider-fakes';
 import { RunnerProcess, startRunner, waitFor, waitForOutput } from '../helpers/processes';
@@ -16,11 +17,19 @@ const WIKI_USER = 'PushSubscriptionManager@drain';
 const WIKI_PASSWORD = 'drain-test-password';
 const SHUTDOWN_TIMEOUT_S = 20;
 
+/**
+ * What was sent, as LABELS: an APNs token is posted as the hex `apnsToken(label)` (APNs tokens
+ * must be hex: anything else is dead `invalid_token` and never sent), an FCM token as itself.
+ * What the fakes and the wiki saw is compared through `apnsTokenLabel` (see `unique`).
+ */
 interface Sent {
     readonly apns: string[];
     readonly fcm: string[];
     readonly dead: string[];
 }
+
+/** The token to post for a label: hex for APNs, the label itself for FCM. */
+const wire = (provider: 'apns' | 'fcm', label: string): string => (provider === 'apns' ? apnsToken(label) : label);
 
 function serviceConf(fakes: ProviderFakes, wiki: FakeMediaWiki, overrides: Record<string, unknown> = {}): Record<string, unknown> {
     return {
@@ -59,7 +68,7 @@ async function sendTokens(port: number, run: string, requests: number, perReques
                 const token = n % 8 === 0 ? `dead-${run}-${provider}-${n}` : `${run}-${provider}-${n}`;
                 tokens.push(token);
             }
-            calls.push(post(port, provider, tokens).then((status) => {
+            calls.push(post(port, provider, tokens.map((t) => wire(provider, t))).then((status) => {
                 assert.equal(status, 200, `POST /v1/message/${provider} answered ${status}`);
                 sent[provider].push(...tokens);
                 sent.dead.push(...tokens.filter((t) => t.startsWith('dead-')));
@@ -111,8 +120,9 @@ async function fullOutput(p: RunnerProcess): Promise<string> {
     return p.output();
 }
 
+/** The labels of this run's tokens among `tokens` (APNs hex tokens decoded, others as they are). */
 const unique = (tokens: readonly string[], run: string): Set<string> =>
-    new Set(tokens.filter((t) => t.includes(`${run}-`)));
+    new Set(tokens.map(apnsTokenLabel).filter((t) => t.includes(`${run}-`)));
 
 /** The provider fakes and a fake wiki where every token exists, as each test group needs. */
 async function startFakesAndWiki(): Promise<{ fakes: ProviderFakes; wiki: FakeMediaWiki }> {
@@ -230,8 +240,9 @@ describe('shutdown drain when a provider cannot be reached in time', function ()
                 const took = Date.now() - t0;
                 const log = await fullOutput(p);
                 assert.equal(code, 0, `exit: ${String(code)}\n${log.slice(-4000)}`);
-                // A little slack for process start-up of the exit path, none for the drain itself.
-                assert.ok(took <= timeoutS * 1000 + 1000, `took ${took} ms (shutdown_timeout ${timeoutS} s)\n${log.slice(-3000)}`);
+                // Slack for the exit path on a busy machine (2 shared cores), none for the drain
+                // itself: each drain's own tookMs is checked against the budget below.
+                assert.ok(took <= timeoutS * 1000 + 2000, `took ${took} ms (shutdown_timeout ${timeoutS} s)\n${log.slice(-3000)}`);
 
                 // Each drain reports its own duration: within the budget, provider close included.
                 const drains = log.split('\n').filter((l) => l.includes('"msg":"stopped"'))
@@ -289,7 +300,7 @@ describe('shutdown drain with a client that keeps its keep-alive connection busy
                         const res = await request(`http://127.0.0.1:${p.port}/v1/message/apns`, {
                             method: 'POST', dispatcher: agent,
                             headers: { 'content-type': 'application/json' },
-                            body: JSON.stringify({ deviceTokens: [token], messageType: 'checkEchoV1' })
+                            body: JSON.stringify({ deviceTokens: [apnsToken(token)], messageType: 'checkEchoV1' })
                         });
                         await res.body.dump();
                         if (res.statusCode === 200) {
@@ -314,8 +325,9 @@ describe('shutdown drain with a client that keeps its keep-alive connection busy
                 const got = unique(fakes.apns.received.map((n) => n.token), run);
                 const log = await fullOutput(p);
                 assert.equal(code, 0, `exit: ${String(code)}\n${log.slice(-3000)}`);
-                // Without `Connection: close` during the drain this took the whole shutdown_timeout.
-                assert.ok(took < 5000, `took ${took} ms\n${log.slice(-3000)}`);
+                // Without `Connection: close` during the drain this took the whole shutdown_timeout
+                // (20 s); half of it is a generous bound for a busy machine (it took 5.3 s once).
+                assert.ok(took < SHUTDOWN_TIMEOUT_S * 1000 / 2, `took ${took} ms\n${log.slice(-3000)}`);
                 assert.ok(accepted.length > 0);
                 assert.equal(got.size, accepted.length, `APNs got ${got.size} of ${accepted.length}\n${log.slice(-3000)}`);
                 assert.doesNotMatch(log, /undelivered at the shutdown deadline/);

@@ -12,6 +12,7 @@ import { Batch, PushProvider, TokenResult } from '../../push/provider';
 import { errorMessage } from '../../util/errors';
 import { ConcurrencyLimiter } from '../../util/limiters';
 import { ResultBatcher } from '../../util/result-batcher';
+import { FailureSummary } from '../failure-summary';
 import { parseRetryAfter } from '../../util/retry-after';
 import { encryptAes128gcm, WEBPUSH_MAX_PLAINTEXT_BYTES } from './encryption';
 import { DnsLookup, EndpointPolicy, publicOnlyLookup } from './endpoint-policy';
@@ -136,7 +137,8 @@ type Answer =
  * 4. the answer is classified by WEBPUSH_STATUS_TABLE; a 401/403 to a cached JWT re-signs it
  *    and retries the token at once, once.
  * A config_error result carries the push service's answer (truncated, endpoint masked) in
- * `detail` for the caller's one error line; this class logs no per-token errors itself.
+ * `detail`, and the call's config errors are logged once per reason at error level (count,
+ * first detail, a few fingerprints: FailureSummary); the delivery layer only counts them.
  */
 export class WebPushProvider implements PushProvider {
     readonly kind = 'webpush' as const;
@@ -172,6 +174,7 @@ export class WebPushProvider implements PushProvider {
 
     async send(batch: Batch, onResults: (results: readonly TokenResult[]) => void): Promise<void> {
         const out = new ResultBatcher<TokenResult>(onResults);
+        const summary = new FailureSummary(this.logger, 'webpush');
         let rendered: RenderedWebPush | undefined;
         let renderError: string | undefined;
         try {
@@ -180,10 +183,16 @@ export class WebPushProvider implements PushProvider {
             renderError = errorMessage(e);
         }
         await Promise.all([...new Set(batch.tokens)].map(async (token) => {
-            out.add(rendered
+            const r: TokenResult = rendered
                 ? await this.sendOne(token, rendered, batch.dryRun)
-                : { token, outcome: 'config_error', reason: 'internal_error', detail: `cannot render the message: ${renderError}` });
+                : { token, outcome: 'config_error', reason: 'internal_error', detail: `cannot render the message: ${renderError}` };
+            if (r.outcome === 'config_error') {
+                summary.add('error', 'push service refused notifications for a configuration reason; not deleting, not retrying',
+                    r.reason, token, { provider: this.id, messageType: batch.message.type, detail: r.detail });
+            }
+            out.add(r);
         }));
+        summary.flush();
         out.flush();
     }
 
