@@ -98,7 +98,8 @@ export default async function startService(options: ServiceRunnerOptions): Promi
     const guard = new DeletionGuard(wiring.instances, sinks, logger, metrics);
     const delivery = new Delivery({
         instances: registry.all(), guard, metrics, logger,
-        callTimeoutMs: config.delivery.callTimeoutMs, stallAfterMs: config.delivery.stallAfterMs
+        callTimeoutMs: config.delivery.callTimeoutMs, stallAfterMs: config.delivery.stallAfterMs,
+        batchSize: config.delivery.batchSize
     });
 
     // The schedulers: the privacy batching queue (Echo) and the immediate sender, one ledger.

@@ -42,6 +42,15 @@ export interface DispatchOptions {
      * it while draining.
      */
     readonly retryDelay?: (attemptsMade: number, retryAfterMs: number | undefined, retry: RetryConfig) => number;
+    /**
+     * Hand the call's dead tokens to the mass-deletion guard at the END of the call, all at
+     * once, rather than as each answer lands (their accounting is not delayed). The privacy
+     * queue sets it: answers stream in small groups, and a storm in a 500-token call (a wrong
+     * APNs environment) must be recognised from the whole call's answers before any deletion
+     * goes out, as when a call was judged as a whole. The immediate sender does not: its
+     * callers need the guard's verdict with the answer (and its calls carry one token).
+     */
+    readonly deferDeadTokens?: boolean;
 }
 
 export interface DeliveryInstance {
@@ -58,12 +67,16 @@ export interface DeliveryDeps {
     readonly callTimeoutMs: number;
     /** No answer at all for this long marks a provider stalled, ms. */
     readonly stallAfterMs: number;
+    /** Most tokens per provider call (delivery.batchSize): the gates' token capacity is concurrency × this. */
+    readonly batchSize: number;
     readonly now?: () => number;
     readonly random?: () => number;
 }
 
 interface CallTally {
     readonly counts: Map<string, number>;
+    /** Dead tokens kept for the guard until the call ends (DispatchOptions.deferDeadTokens). */
+    readonly deferred: string[];
 }
 
 /**
@@ -99,6 +112,7 @@ export class Delivery {
             this.configs.set(config.id, config);
             this.gates.set(config.id, new ProviderGate(provider, { provider: config.id, kind: config.kind }, {
                 concurrency: config.concurrency,
+                batchSize: deps.batchSize,
                 ratePerSecond: config.rateLimitPerSecond,
                 callTimeoutMs: deps.callTimeoutMs,
                 stallAfterMs: deps.stallAfterMs,
@@ -148,7 +162,7 @@ export class Delivery {
         for (let i = 0; i < batch.tokens.length; i++) {
             index.set(batch.tokens[i], i);
         }
-        const tally: CallTally = { counts: new Map() };
+        const tally: CallTally = { counts: new Map(), deferred: [] };
         const started = this.now();
         await gate.send(batch, (results) => {
             try {
@@ -157,6 +171,9 @@ export class Delivery {
                 this.deps.logger.log('error/delivery', { msg: 'settling answers failed', ...gate.labels, error: String(e) });
             }
         });
+        if (tally.deferred.length > 0) {
+            this.deps.guard.deadTokens(batch.provider, tally.deferred, db.source);
+        }
         // One line per provider call (never per token): enough to follow a request from the
         // scheduler to the provider in a developer's log (config.dev.yaml turns debug/delivery on).
         const outcomes: Record<string, number> = {};
@@ -277,7 +294,11 @@ export class Delivery {
                 verdict = 'dry_run';
             } else {
                 const withAliases = db.aliases ? dead.flatMap((t) => [t, ...(db.aliases?.get(t) ?? [])]) : dead;
-                verdict = this.deps.guard.deadTokens(batch.provider, withAliases, db.source);
+                if (options.deferDeadTokens) {
+                    tally.deferred.push(...withAliases);
+                } else {
+                    verdict = this.deps.guard.deadTokens(batch.provider, withAliases, db.source);
+                }
             }
         }
 

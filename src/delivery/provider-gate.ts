@@ -1,11 +1,18 @@
 import { Logger } from '../logging/logger';
 import { ProviderLabels, ServiceMetrics } from '../metrics/service-metrics';
 import { Batch, isAnswer, PushProvider, TokenResult } from '../push/provider';
-import { ConcurrencyLimiter, RateLimiter } from '../util/limiters';
+import { RateLimiter, WeightedLimiter } from '../util/limiters';
 
 export interface ProviderGateOptions {
-    /** Provider calls in flight at once. */
+    /**
+     * Full provider calls in flight at once: the gate holds at most `concurrency * batchSize`
+     * TOKENS in flight, so `concurrency` calls of a full batch (the privacy queue's) run at
+     * once, while one-token calls (the immediate sender's: one Matrix device, one MongoosePush
+     * request) are not held back by a call count that a few slow devices would fill.
+     */
     readonly concurrency: number;
+    /** Most tokens per call (delivery.batchSize). */
+    readonly batchSize: number;
     /** Outbound tokens per second; 0 = unlimited. */
     readonly ratePerSecond: number;
     /**
@@ -32,7 +39,7 @@ type GateMetrics = Pick<ServiceMetrics, 'deliveriesInFlight' | 'providerDuration
  * Answers that arrive after the deadline are dropped (the tokens were already reported).
  */
 export class ProviderGate {
-    private readonly slots: ConcurrencyLimiter;
+    private readonly slots: WeightedLimiter;
     private readonly rate: RateLimiter;
     /** Since when calls have been made without any answer from the push service. */
     private unansweredSince: number | undefined;
@@ -40,7 +47,7 @@ export class ProviderGate {
 
     constructor(readonly provider: PushProvider, readonly labels: ProviderLabels, private readonly options: ProviderGateOptions,
         private readonly metrics: GateMetrics, private readonly logger: Logger) {
-        this.slots = new ConcurrencyLimiter(options.concurrency);
+        this.slots = new WeightedLimiter(options.concurrency * options.batchSize);
         this.rate = new RateLimiter(options.ratePerSecond, options.now, options.sleep);
         metrics.providerStalled.set(labels, 0);
     }
@@ -56,7 +63,7 @@ export class ProviderGate {
     }
 
     send(batch: Batch, onResults: (results: readonly TokenResult[]) => void): Promise<void> {
-        return this.slots.run(async () => {
+        return this.slots.run(batch.tokens.length, async () => {
             await this.rate.take(batch.tokens.length);
             await this.callWithDeadline(batch, onResults);
         });

@@ -236,7 +236,7 @@ export class BatchingQueue {
             }
             this.ledger.disown(provider, s.finished);
         };
-        void this.delivery.dispatch(db, { onSettled, retryDelay: this.retryDelay }).catch((e: unknown) => {
+        void this.delivery.dispatch(db, { onSettled, retryDelay: this.retryDelay, deferDeadTokens: true }).catch((e: unknown) => {
             this.logger.log('error/queue', { msg: 'delivery failed unexpectedly', provider, error: String(e) });
         }).then(() => {
             const missing = db.batch.tokens.length - settled;

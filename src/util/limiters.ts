@@ -40,6 +40,46 @@ export class ConcurrencyLimiter {
 }
 
 /**
+ * At most `capacity` units (tokens) held at once by running calls; a call waits, FIFO, until
+ * its weight fits. A call heavier than the whole capacity still runs, alone (weight clamped),
+ * so nothing is starved or refused.
+ */
+export class WeightedLimiter {
+    private used = 0;
+    private readonly waiting: Array<{ weight: number; go: () => void }> = [];
+
+    constructor(private readonly capacity: number) {
+        if (!(capacity >= 1)) {
+            throw new RangeError(`capacity must be >= 1, got ${capacity}`);
+        }
+    }
+
+    /** Calls waiting for room. */
+    get queued(): number {
+        return this.waiting.length;
+    }
+
+    async run<T>(weight: number, fn: () => Promise<T>): Promise<T> {
+        const w = Math.min(this.capacity, Math.max(1, Math.ceil(weight)));
+        if (this.waiting.length === 0 && this.used + w <= this.capacity) {
+            this.used += w;
+        } else {
+            await new Promise<void>((resolve) => this.waiting.push({ weight: w, go: resolve }));
+        }
+        try {
+            return await fn();
+        } finally {
+            this.used -= w;
+            while (this.waiting.length > 0 && this.used + this.waiting[0].weight <= this.capacity) {
+                const next = this.waiting.shift()!;
+                this.used += next.weight;
+                next.go();
+            }
+        }
+    }
+}
+
+/**
  * Outbound tokens per second, by virtual scheduling: each call reserves the time its
  * tokens take at the given rate and waits until its reservation starts. A call bigger
  * than one second's worth still goes (alone), so a batch is never split or starved.

@@ -238,6 +238,39 @@ describe('metrics that add up', () => {
 });
 
 describe('mass-deletion guard in the delivery path', () => {
+    it('answers streaming in small groups: the privacy queue hands a call\'s dead tokens on at its end, so a storm is caught first', async () => {
+        const { clock, apns, sink } = bed;
+        // A provider that reports 500 dead tokens 25 at a time, one event-loop turn apart.
+        apns.send = async (b, onResults) => {
+            apns.calls.push(b);
+            for (let i = 0; i < b.tokens.length; i += 25) {
+                onResults(b.tokens.slice(i, i + 25).map((token) => ({ token, outcome: 'dead' as const, reason: 'BadDeviceToken' })));
+                await new Promise((r) => setImmediate(r));
+            }
+        };
+        const q = bed.makeQueue({ queueing: queueingConfig({ flushTimeoutMs: 10 }) });
+        q.enqueue(req('apns', tokens('s', 500)));
+        await clock.tickAsync(10);
+        await clock.runAllAsync();
+        assert.equal(bed.stack().guard.isTripped('apns'), true);
+        assert.deepEqual(sink.received, [], 'no deletion before the storm was recognised');
+        assert.equal(bed.stack().guard.heldCount('apns'), 500);
+        assert.equal(q.size, 0, 'the tokens were finished as they were answered');
+    });
+
+    it('one-token calls (the immediate sender\'s) are not held back by the call count: the gate counts tokens', async () => {
+        const { fcm } = bed;
+        fcm.hold();
+        const s = bed.makeImmediate({ delivery: deliveryConfig({ concurrency: { fcm: 2 }, batchSize: 500 }) });
+        for (let i = 0; i < 50; i++) {
+            assert.ok(s.send(req('fcm', [`t${i}`], { source: 'mongoosepush' }), 1000).accepted);
+        }
+        await bed.clock.tickAsync(0);
+        assert.equal(fcm.calls.length, 50, 'all 50 one-token calls in flight under concurrency 2 x 500 tokens');
+        fcm.release();
+        await bed.clock.tickAsync(10);
+    });
+
     let bed: QueueTestbed;
     beforeEach(() => {
         bed = newQueueTestbed();

@@ -32,7 +32,7 @@ describe('ProviderGate: the call deadline and the stuck-egress signal', () => {
     function gate(provider: PushProvider, logger = new TestLogger()) {
         const metrics = testMetrics(logger);
         const g = new ProviderGate(provider, { provider: 'apns', kind: 'apns' }, {
-            concurrency: 1, ratePerSecond: 0, callTimeoutMs: 1000, stallAfterMs: 2500, now: Date.now,
+            concurrency: 1, batchSize: 2, ratePerSecond: 0, callTimeoutMs: 1000, stallAfterMs: 2500, now: Date.now,
             sleep: (ms) => new Promise((r) => setTimeout(r, ms))
         }, metrics, logger);
         return { g, logger };

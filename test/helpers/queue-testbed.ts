@@ -150,7 +150,8 @@ export function buildStack(providers: readonly PushProvider[], sink: DeadTokenSi
     const instances = providers.map((p) => ({ config: instanceConfig(p.id, p.kind, delivery), provider: p }));
     const guard = new DeletionGuard(instances.map((i) => i.config), sink, logger, metrics);
     const d = new Delivery({
-        instances, guard, metrics, logger, callTimeoutMs: delivery.callTimeoutMs, stallAfterMs: delivery.stallAfterMs
+        instances, guard, metrics, logger, callTimeoutMs: delivery.callTimeoutMs, stallAfterMs: delivery.stallAfterMs,
+        batchSize: delivery.batchSize
     });
     const ledger = new TokenLedger(queueing.maxQueuedTokens, (id) => d.labels(id), metrics, providers.map((p) => p.id));
     return { delivery: d, guard, ledger, metrics };
