@@ -72,7 +72,8 @@ export interface DeliveryMeasurement {
     readonly outcomes: Record<string, number>;
     readonly eventLoopP99Ms: number;
     readonly eventLoopMaxMs: number;
-    readonly peakRssMB: number;
+    /** RSS of the worker at the end of the run, MB. */
+    readonly rssMB: number;
     readonly timedOut: boolean;
     /** The worker's node version (PN_BENCH_NODE may differ from the parent's). */
     readonly node: string;
@@ -281,11 +282,9 @@ interface Meter {
 
 /** Starts the clocks of one run (call after the tokens are made and a GC is done). */
 function meter(kind: ProviderKind, side: Side, label: string, tokens: number, plan: DeliveryPlan): Meter {
+    // No RSS sampling timer here: reading /proc costs ~1 ms a time on a busy machine, charged
+    // to the run's CPU (seen in a profile); the RSS is read once, at the end.
     const eld = monitorEventLoopDelay({ resolution: 5 });
-    let peakRss = process.memoryUsage.rss();
-    const rssTimer = setInterval(() => {
-        peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    }, 100);
     const stopWatching = plan.stallsFile ? watchStalls(`${kind} ${side} ${tokens}`) : undefined;
     eld.enable();
     const cpu0 = process.cpuUsage();
@@ -296,7 +295,6 @@ function meter(kind: ProviderKind, side: Side, label: string, tokens: number, pl
             const cpu = process.cpuUsage(cpu0);
             eld.disable();
             stopWatching?.();
-            clearInterval(rssTimer);
             const per = (us: number): number => Math.round(us / Math.max(1, delivered) * 10) / 10;
             return {
                 kind, side, label, tokens, seconds: Math.round(seconds * 1000) / 1000,
@@ -305,7 +303,7 @@ function meter(kind: ProviderKind, side: Side, label: string, tokens: number, pl
                 outcomes,
                 eventLoopP99Ms: Math.round(eld.percentile(99) / 1e4) / 100,
                 eventLoopMaxMs: Math.round(eld.max / 1e4) / 100,
-                peakRssMB: Math.round(peakRss / 2 ** 20 * 10) / 10,
+                rssMB: Math.round(process.memoryUsage.rss() / 2 ** 20 * 10) / 10,
                 timedOut, node: process.version
             };
         }

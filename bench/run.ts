@@ -21,10 +21,11 @@
  *    worker; memory per queued token.
  * 5. memory: idle RSS of the service after start and a full GC, beside bare Node's and Node +
  *    service-runner's (same probe preloaded in each).
- * Prints tables; writes bench-results/latest.json and bench-results/node<major>.json; a full
- * run (not --quick) also writes docs/bench/results-node<major>.json and the SVG charts of
- * every Node version found there (bench/charts.ts); --quick writes its charts to
- * bench-results/charts/.
+ * Prints tables; writes bench-results/latest.json and bench-results/node<major>.json; a
+ * complete full run (no --quick, --only, --profile or other narrowing) also writes
+ * docs/bench/results-node<major>.json and the SVG charts of every Node version found there
+ * (bench/charts.ts); other runs write their charts to bench-results/charts/ (or --charts-dir,
+ * which also keeps the run's results beside them).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -68,7 +69,7 @@ interface Options {
     deliveryRounds: number;
     /** Let the fake APNs verify the JWT on every request (as in tests) instead of once per JWT. */
     fakeJwtPerRequest: boolean;
-    /** --no-floor: delivery runs of the service only (for a CPU profile of the service's path alone). */
+    /** --no-floor: delivery runs of the service only, no memory step (for a CPU profile of the service's path alone). */
     noFloor: boolean;
     /** Only these setup-a accept scenarios (`apns:100,fcm:1`), for profiling. */
     acceptPlan?: [StringTokenKind, number][];
@@ -76,7 +77,7 @@ interface Options {
     uniqueTokens: boolean;
     /** `--node`: the Node of the measured processes (bench/lib/node.ts); undefined = PN_BENCH_NODE or this one. */
     node?: string;
-    /** Where the charts go (default docs/bench for a full run, bench-results/charts for --quick). */
+    /** Where the charts go (default docs/bench for a complete full run, else bench-results/charts). */
     chartsDir: string;
     /** Whether this run's results go into the chart folder (full runs). */
     saveToCharts: boolean;
@@ -96,6 +97,9 @@ function parseArgs(argv: string[]): Options {
         }
     }
     const chartsArg = get('charts-dir');
+    // Only a complete, unmodified full run goes into docs/bench (what the README shows).
+    const complete = !quick && only.size === SECTIONS.length && !argv.some((a) =>
+        ['--no-floor', '--profile', '--accept-plan', '--unique-tokens', '--delivery-kinds', '--fake-jwt-per-request'].includes(a));
     return {
         quick,
         rounds: n('rounds', 2, 1),
@@ -122,8 +126,8 @@ function parseArgs(argv: string[]): Options {
         noFloor: argv.includes('--no-floor'),
         profileDir: argv.includes('--profile') ? path.resolve(ROOT, 'bench-results', 'profiles') : undefined,
         node: get('node'),
-        chartsDir: path.resolve(ROOT, chartsArg ?? (quick ? 'bench-results/charts' : 'docs/bench')),
-        saveToCharts: !quick || chartsArg !== undefined
+        chartsDir: path.resolve(ROOT, chartsArg ?? (complete ? 'docs/bench' : 'bench-results/charts')),
+        saveToCharts: complete || chartsArg !== undefined
     };
 }
 
@@ -325,7 +329,7 @@ async function main(): Promise<void> {
             delivery = await runDelivery({
                 conf, kinds, tokens: o.deliveryTokens, warmupTokens: warmup, rounds: o.deliveryRounds, floor: !o.noFloor,
                 depths: o.only.has('scaling') ? o.depths : [],
-                memoryTokens: o.only.has('delivery') ? (o.quick ? 20_000 : 100_000) : 0,
+                memoryTokens: o.only.has('delivery') && !o.noFloor ? (o.quick ? 20_000 : 100_000) : 0,
                 timeoutMs: o.quick ? 60_000 : 240_000,
                 webpushTokens,
                 floors: {
