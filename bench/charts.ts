@@ -10,7 +10,7 @@
  * - accept-throughput.svg, accept-p99.svg: POST /v1/message/apns (setup a) against tokens per
  *   request, the service and the bare node:http baseline;
  * - delivery-throughput.svg, delivery-cpu.svg: tokens/s and worker CPU µs per token, per
- *   provider kind, the service's provider and the bare client floor.
+ *   provider kind, the service's delivery path and a bare client sending the same requests.
  */
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
@@ -34,7 +34,7 @@ type Spec = Record<string, unknown>;
 const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<any>;
 
 const KIND_LABEL: Record<string, string> = { apns: 'APNs', fcm: 'FCM', webpush: 'Web Push' };
-const SIDE = { service: 'this service', baseline: 'bare node:http baseline', floor: 'bare client floor' };
+const SIDE = { service: 'this service', baseline: 'bare node:http baseline', floor: 'bare client, same requests' };
 
 function nodeLabel(r: ChartInput): string {
     return `Node ${r.measuredNode.version.replace(/^v/, '')}`;
@@ -45,7 +45,8 @@ function subtitle(results: readonly ChartInput[]): string {
     return `${m.cpuModel}, ${m.cores} cores; ${results.map((r) => `${nodeLabel(r)} (${r.machine.date.slice(0, 10)}, ${r.machine.gitCommit})`).join(', ')}`;
 }
 
-const CONFIG = { font: 'sans-serif', view: { stroke: '#ddd' }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11 } };
+const CONFIG = { font: 'sans-serif', view: { stroke: '#ddd' }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, labelLimit: 400 } };
+const COLORS = ['#1f77b4', '#999999'];
 
 function lineChart(title: string, sub: string, values: Spec[], y: { field: string; title: string; log?: boolean }): Spec {
     return {
@@ -57,7 +58,7 @@ function lineChart(title: string, sub: string, values: Spec[], y: { field: strin
         encoding: {
             x: { field: 'tokens', type: 'quantitative', title: 'device tokens per request', scale: { type: 'log' }, axis: { values: [1, 10, 100, 500] } },
             y: { field: y.field, type: 'quantitative', title: y.title, ...(y.log ? { scale: { type: 'log' } } : {}) },
-            color: { field: 'side', type: 'nominal', title: null, scale: { range: ['#1f77b4', '#999999'] } },
+            color: { field: 'side', type: 'nominal', title: null, scale: { domain: [SIDE.service, SIDE.baseline], range: COLORS } },
             strokeDash: { field: 'node', type: 'nominal', title: null },
             shape: { field: 'node', type: 'nominal', title: null },
             tooltip: [{ field: 'node' }, { field: 'side' }, { field: 'tokens' }, { field: y.field }]
@@ -82,7 +83,7 @@ function barChart(title: string, sub: string, values: Spec[], y: { field: string
                 x: { field: 'kind', type: 'nominal', title: null, sort: ['APNs', 'FCM', 'Web Push'], axis: { labelAngle: 0 } },
                 xOffset: { field: 'side', type: 'nominal', sort: [SIDE.service, SIDE.floor] },
                 y: { field: y.field, type: 'quantitative', title: y.title },
-                color: { field: 'side', type: 'nominal', title: null, sort: [SIDE.service, SIDE.floor], scale: { range: ['#1f77b4', '#999999'] } }
+                color: { field: 'side', type: 'nominal', title: null, scale: { domain: [SIDE.service, SIDE.floor], range: COLORS } }
             }
         }
     };

@@ -403,9 +403,9 @@ async function main(): Promise<void> {
         if (delivery.summary.length > 0) {
             log('');
             log('Delivery: one flush of N queued tokens per run, first enqueue to last answer, through the real queue, delivery and ' +
-                'providers; floor = a bare node:http2 (APNs) / node:https (FCM, Web Push) client sending the same requests from the ' +
+                'providers; bare = a bare node:http2 (APNs) / node:https (FCM, Web Push) client sending the same requests from the ' +
                 'same worker; CPU = process.cpuUsage of the worker (fakes in another process); medians of the rounds');
-            log(table(['kind', 'tokens', 'svc tokens/s', 'floor tokens/s', 'svc µs/token', 'floor µs/token', 'CPU ratio',
+            log(table(['kind', 'tokens', 'svc tokens/s', 'bare tokens/s', 'svc µs/token', 'bare µs/token', 'CPU ratio',
                 'svc user/sys µs', 'svc loop p99/max ms', 'fake µs/token', 'all delivered'],
             delivery.summary.map((d) => [d.kind, d.service.tokens, d.service.tokensPerSec, d.floor.tokensPerSec,
                 d.service.cpuUsPerToken, d.floor.cpuUsPerToken, d.cpuRatio.toFixed(2),
@@ -463,7 +463,8 @@ async function main(): Promise<void> {
     log('');
     log(warnings.length === 0 ? 'All targets met.' : `Targets missed / warnings:\n${warnings.map((w) => `  WARNING: ${w}`).join('\n')}`);
     const elapsed = round((Date.now() - started) / 1000, 1);
-    const reproduce = `npm run bench --${o.quick ? ' --quick' : ''}${o.node ? ` --node ${o.node}` : ''}`;
+    const args = process.argv.slice(2).join(' ');
+    const reproduce = `npm run bench${args ? ` -- ${args}` : ''}`;
     log(`Took ${elapsed} s. Reproduce: ${reproduce}`);
     Object.assign(result, { elapsedSec: elapsed, reproduce, idle, http, delivery, scaling, warnings });
     const text = JSON.stringify(result, null, 2);
