@@ -224,8 +224,10 @@ async function main(): Promise<void> {
     if (!o.fakeJwtPerRequest) {
         cacheApnsJwtChecks(fakes.apns);
     }
+    const rel = (f: string | undefined) => (f === undefined ? undefined : path.relative(ROOT, f));
     const result: Record<string, unknown> = {
-        machine, measuredNode: { version: node.version, source: node.source }, options: { ...o, only: [...o.only] }, targets: TARGETS
+        machine, measuredNode: { version: node.version, source: node.source },
+        options: { ...o, only: [...o.only], out: rel(o.out), chartsDir: rel(o.chartsDir), profileDir: rel(o.profileDir) }, targets: TARGETS
     };
     const warnings: string[] = [];
     const http: AbResult[] = [];
