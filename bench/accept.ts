@@ -1,17 +1,28 @@
-import { ProviderName } from '../src/push/push-request';
 import { runLoad, LoadResult } from './lib/autocannon';
-import { median, round, scalingSteps } from './lib/stats';
 import { rssSampler } from './lib/proc';
-import { loadBody } from './lib/tokens';
+import { median, round, scalingSteps } from './lib/stats';
 import { Target } from './lib/targets';
 
-export interface AcceptOptions {
+/**
+ * One HTTP load scenario, run against the service and against its same-run baseline,
+ * alternated A B A B. `{{hex}}` in the path or body becomes a fresh number per request
+ * (bench/load-runner.ts).
+ */
+export interface HttpScenario {
+    /** Which table it belongs to: 'accept' (today's bench setup), 'independent', 'matrix', 'mongoosepush'. */
+    readonly group: string;
+    /** `/v1/message/apns` ... as shown in the tables. */
+    readonly endpoint: string;
+    readonly path: string;
+    readonly body: string;
+    readonly tokensPerRequest: number;
+}
+
+export interface AbOptions {
     readonly connections: number;
     readonly durationSec: number;
     readonly warmupSec: number;
     readonly rounds: number;
-    /** autocannon -I: `[<id>]` in the body becomes a fresh id per request. */
-    readonly uniqueTokens?: boolean;
     readonly log: (line: string) => void;
 }
 
@@ -31,19 +42,15 @@ export interface SideSummary {
     readonly runs: readonly RunStats[];
 }
 
-export interface AcceptResult {
-    readonly provider: ProviderName;
+export interface AbResult {
+    readonly group: string;
+    readonly endpoint: string;
     readonly tokensPerRequest: number;
     readonly service: SideSummary;
     readonly baseline: SideSummary;
     /** service median req/s / baseline median req/s. */
     readonly ratio: number;
-    readonly meetsRatio: boolean;
-    readonly meetsP99: boolean;
 }
-
-const TARGET_RATIO = 0.5;
-const TARGET_P99_MS = 5;
 
 function summarise(runs: RunStats[], tokensPerRequest: number): SideSummary {
     const rps = median(runs.map((r) => r.reqPerSec));
@@ -59,47 +66,37 @@ function summarise(runs: RunStats[], tokensPerRequest: number): SideSummary {
     };
 }
 
-async function loadOnce(target: Target, provider: ProviderName, body: string, durationSec: number,
-    connections: number, idReplacement: boolean): Promise<RunStats> {
-    const sampler = rssSampler(target.pid);
-    const r = await runLoad({ url: `${target.baseUrl}/v1/message/${provider}`, body, connections, durationSec, idReplacement });
-    return { ...r, peakRss: sampler.stop() };
-}
-
 /**
  * One scenario: the same load against the service and the baseline, alternated A B A B so
  * that drifts in machine load hit both sides alike. Each run is preceded by a short warm-up
  * of the same target (JIT, keep-alive sockets), which is not counted.
  */
-export async function acceptScenario(service: Target, baseline: Target, provider: ProviderName,
-    tokensPerRequest: number, o: AcceptOptions): Promise<AcceptResult> {
-    const body = loadBody(provider, tokensPerRequest, o.uniqueTokens ? '[<id>]-' : 'load');
+export async function abScenario(service: Target, baseline: Target, s: HttpScenario, o: AbOptions): Promise<AbResult> {
     const runs: Record<'service' | 'baseline', RunStats[]> = { service: [], baseline: [] };
     for (let i = 0; i < o.rounds; i++) {
         for (const target of [service, baseline]) {
+            const spec = { origin: target.baseUrl, path: s.path, body: s.body, connections: o.connections };
             if (o.warmupSec > 0) {
-                await runLoad({ url: `${target.baseUrl}/v1/message/${provider}`, body,
-                    connections: o.connections, durationSec: o.warmupSec, idReplacement: o.uniqueTokens });
+                await runLoad({ ...spec, durationSec: o.warmupSec });
             }
-            const r = await loadOnce(target, provider, body, o.durationSec, o.connections, o.uniqueTokens ?? false);
+            const sampler = rssSampler(target.pid);
+            const r = { ...await runLoad({ ...spec, durationSec: o.durationSec }), peakRss: sampler.stop() };
             runs[target.name].push(r);
-            o.log(`  accept ${provider} x${tokensPerRequest} round ${i + 1} ${target.name.padEnd(8)} ` +
+            o.log(`  ${s.group} ${s.endpoint} x${s.tokensPerRequest} round ${i + 1} ${target.name.padEnd(8)} ` +
                 `${round(r.reqPerSec)} req/s p50 ${r.latencyP50Ms} ms p99 ${r.latencyP99Ms} ms ` +
-                `rss ${round(r.peakRss / 2 ** 20, 1)} MB${r.non2xx || r.errors ? ` non2xx ${r.non2xx} errors ${r.errors}` : ''}`);
+                `rss ${round(r.peakRss / 2 ** 20, 1)} MB${r.non2xx || r.errors ? ` non2xx ${r.non2xx} errors ${r.errors} ${JSON.stringify(r.statusCodes)}` : ''}`);
         }
     }
-    const s = summarise(runs.service, tokensPerRequest);
-    const b = summarise(runs.baseline, tokensPerRequest);
-    const ratio = round(s.reqPerSec / b.reqPerSec, 3);
+    const sv = summarise(runs.service, s.tokensPerRequest);
+    const b = summarise(runs.baseline, s.tokensPerRequest);
     return {
-        provider, tokensPerRequest, service: s, baseline: b, ratio,
-        meetsRatio: ratio >= TARGET_RATIO && s.non2xx === 0,
-        meetsP99: s.latencyP99Ms <= TARGET_P99_MS
+        group: s.group, endpoint: s.endpoint, tokensPerRequest: s.tokensPerRequest, service: sv, baseline: b,
+        ratio: round(sv.reqPerSec / b.reqPerSec, 3)
     };
 }
 
 /** Per-token cost (CPU-seconds per token at saturation = 1 / tokens/s) between sizes. */
-export function acceptScaling(results: readonly AcceptResult[]) {
+export function acceptScaling(results: readonly AbResult[]) {
     const sorted = [...results].sort((a, b) => a.tokensPerRequest - b.tokensPerRequest);
     return {
         service: scalingSteps(sorted.map((r) => ({ x: r.tokensPerRequest, costPerUnit: 1 / r.service.tokensPerSec }))),

@@ -20,14 +20,13 @@
  * costs per token, the part no APNs client on this Node version can go below.
  */
 import { ChildProcess, fork } from 'node:child_process';
-import { createSign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import * as http2 from 'node:http2';
 import { ApnsConfig } from '../src/config/sections/providers';
 import { Logger } from '../src/logging/logger';
 import { createApnsProvider } from '../src/providers/apns';
 import { PushMessage } from '../src/push/message';
-import { PushProvider, TokenResult } from '../src/push/provider';
+import { PushProvider } from '../src/push/provider';
+import { apnsFloorProvider, ApnsFloorTarget } from './lib/apns-floor';
+import { driveBatches } from './lib/floors';
 import { deviceToken } from './lib/tokens';
 
 const quiet: Logger = { log: () => undefined, child: () => quiet };
@@ -58,65 +57,9 @@ function batchesOf(n: number, salt: string): string[][] {
     return batches;
 }
 
-/** Sends the batches, 4 calls in flight; resolves to the delivered count. */
+/** Sends the batches, 4 calls in flight (bench/lib/floors.ts); resolves to the delivered count. */
 async function round(p: PushProvider, batches: readonly string[][]): Promise<number> {
-    let delivered = 0;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-        while (next < batches.length) {
-            const tokens = batches[next++];
-            await p.send({ provider: 'apns', message, dryRun: false, tokens }, (group) => {
-                for (const r of group) {
-                    if (r.outcome === 'delivered') {
-                        delivered++;
-                    }
-                }
-            });
-        }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
-    return delivered;
-}
-
-/** The same requests from a bare node:http2 client (see --floor): a PushProvider-shaped stand-in. */
-function bareHttp2(config: ApnsConfig): PushProvider {
-    const key = readFileSync(config.token!.key);
-    const header = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid: config.token!.keyId })).toString('base64url');
-    const claims = Buffer.from(JSON.stringify({ iss: config.token!.teamId, iat: Math.floor(Date.now() / 1000) })).toString('base64url');
-    const signature = createSign('SHA256').update(`${header}.${claims}`).sign({ key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-    const authorization = `bearer ${header}.${claims}.${signature}`;
-    const session = http2.connect(`https://${config.address}:${config.port}`, { ca: readFileSync(config.ca!) });
-    const body = Buffer.from(JSON.stringify({ data: { type: 'checkEchoV1' }, aps: { alert: 'checkEchoV1', 'mutable-content': 1, 'thread-id': 'checkEchoV1' } }));
-    const one = (token: string): Promise<boolean> => new Promise((resolve) => {
-        const req = session.request({
-            ':method': 'POST', ':path': `/3/device/${token}`, ':scheme': 'https', ':authority': String(config.address),
-            'apns-priority': 10, 'apns-topic': String(config.topic), 'apns-push-type': 'alert', authorization
-        });
-        let status = 0;
-        req.on('response', (h) => {
-            status = Number(h[':status']);
-        });
-        req.on('data', () => undefined);
-        req.on('end', () => resolve(status === 200));
-        req.on('error', () => resolve(false));
-        req.end(body);
-    });
-    return {
-        id: 'floor', kind: 'apns',
-        async send(batch, onResults) {
-            let next = 0;
-            const results: TokenResult[] = [];
-            const worker = async (): Promise<void> => {
-                while (next < batch.tokens.length) {
-                    const token = batch.tokens[next++];
-                    results.push({ token, outcome: (await one(token)) ? 'delivered' : 'transient', reason: 'ok' });
-                }
-            };
-            await Promise.all(Array.from({ length: 50 }, worker));
-            onResults(results);
-        },
-        close: () => new Promise<void>((resolve) => session.close(() => resolve()))
-    };
+    return (await driveBatches(p, message, batches)).delivered ?? 0;
 }
 
 async function main(): Promise<void> {
@@ -130,7 +73,7 @@ async function main(): Promise<void> {
         mock: false, production: false, debug_topics: [], clientCount: 1, requestTimeoutMs: 10000, connectTimeoutMs: 10000,
         connectionRetryLimit: 0, shutdownTimeoutMs: 2000, ...(fakeConf.apns as object)
     } as ApnsConfig;
-    const p = floor ? bareHttp2(config) : createApnsProvider('apns', config, { logger: quiet, egress: { no_proxy_list: [] } });
+    const p = floor ? apnsFloorProvider(config as unknown as ApnsFloorTarget) : createApnsProvider('apns', config, { logger: quiet, egress: { no_proxy_list: [] } });
     await round(p, batchesOf(4000, 'warm'));
     const perToken: number[] = [];
     for (let r = 0; r < rounds; r++) {

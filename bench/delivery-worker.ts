@@ -1,29 +1,55 @@
 /**
- * The delivery benchmark's measured process: forked by bench/delivery.ts (under ts-node,
- * with --expose-gc), it builds the queue and the providers exactly as the service does
- * (loadServiceConfig → createProviders → BatchingQueue, service-runner's metrics) pointed at
- * the fakes, which run in the parent process, so that the fakes' CPU is not charged to this
- * process's event loop. One plan in, one message per scenario out.
+ * The delivery benchmark's measured process: forked by bench/delivery.ts (compiled to plain
+ * JS, --expose-gc), it builds the delivery stack as src/service.ts does (loadServiceConfig →
+ * ProviderRegistry → DeletionGuard → Delivery; a TokenLedger and a BatchingQueue per run,
+ * service-runner's metrics) pointed at the fakes, which run in the parent process, so that
+ * their CPU is not charged to this process. Beside it, in the same process and the same run,
+ * the floor clients (bench/lib/apns-floor.ts, bench/lib/floors.ts) send the same requests.
+ *
+ * Per run, measured in this process around the delivery only (the tokens are made and a full
+ * GC is done before): process.cpuUsage (user + system) and wall time from the first enqueue
+ * to the last provider answer (service) or from the first to the last floor request; tokens/s,
+ * µs of CPU per delivered token, event-loop delay. One plan in, one message per run out.
  */
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { QueueingConfig } from '../src/config/sections/queueing';
 import { loadServiceConfig, ServiceConfig } from '../src/config/service-config';
+import { DeletionGuard } from '../src/delivery/deletion-guard';
+import { Delivery, DeliveryInstance } from '../src/delivery/delivery';
+import { EchoMessages } from '../src/front-doors/echo/echo-messages';
 import { Logger } from '../src/logging/logger';
 import { createServiceMetrics, ServiceMetrics } from '../src/metrics/service-metrics';
-import { createProviders } from '../src/providers/create-providers';
-import { PushProvider, TokenResult } from '../src/providers/push-provider';
-import { Batch, PROVIDER_NAMES, ProviderName, PushRequest } from '../src/push/push-request';
-import { BatchingQueue } from '../src/queue/batching-queue';
+import { ProviderRegistry } from '../src/providers/registry';
+import { PushMessage } from '../src/push/message';
+import { Batch, ProviderKind, PROVIDER_KINDS, PushProvider, TokenResult } from '../src/push/provider';
+import { BatchingQueue } from '../src/scheduling/batching-queue';
+import { AcceptedRequest } from '../src/scheduling/scheduler';
+import { TokenLedger } from '../src/scheduling/token-ledger';
 import { freshMetricFactory } from '../test/helpers/metrics';
+import { apnsFloorProvider, ApnsFloorTarget } from './lib/apns-floor';
+import { driveBatches, FcmFloorTarget, fcmFloorProvider, inBatches, WebPushFloorTarget, webPushFloorProvider } from './lib/floors';
 import { deviceToken, messageBody, stringHeapBytes } from './lib/tokens';
 
+export type Side = 'service' | 'floor';
+
 export interface DeliveryPlan {
-    /** The service conf block pointing at the fakes (from startProviderFakes().conf). */
+    /** The service conf block pointing at the fakes (apns, fcm and webpush from startProviderFakes().conf). */
     readonly conf: Record<string, unknown>;
-    readonly warmupTokens: number;
-    readonly scenarios: readonly DeliveryScenario[];
+    /** Kinds measured, each `rounds` times service then floor (A B A B). */
+    readonly kinds: readonly ProviderKind[];
+    readonly tokens: Readonly<Record<ProviderKind, number>>;
+    readonly warmupTokens: Readonly<Record<ProviderKind, number>>;
+    readonly rounds: number;
+    /** False: the service's runs only (a CPU profile of its path alone). */
+    readonly floor: boolean;
+    /** Extra service-only APNs runs at these queue depths (scaling). */
+    readonly depths: readonly number[];
     readonly memoryTokens: number;
     readonly timeoutMs: number;
+    /** Browser subscriptions made by the fake Web Push service (at least max(tokens, warm-up)). */
+    readonly webpushTokens: readonly string[];
+    readonly floors: { readonly apns: ApnsFloorTarget; readonly fcm: FcmFloorTarget; readonly webpush: WebPushFloorTarget };
     /**
      * With --profile: where to write the event-loop stalls (> 20 ms) seen during the measured
      * runs, as { atUs, gapUs } on the CPU profile's clock, for `profile-summary --stalls`.
@@ -31,23 +57,23 @@ export interface DeliveryPlan {
     readonly stallsFile?: string;
 }
 
-export interface DeliveryScenario {
-    readonly provider: ProviderName;
-    readonly tokens: number;
-}
-
 export interface DeliveryMeasurement {
-    readonly provider: ProviderName;
+    readonly kind: ProviderKind;
+    readonly side: Side;
+    /** 'round N' or 'depth' (scaling) or 'warm-up'. */
+    readonly label: string;
     readonly tokens: number;
     readonly seconds: number;
     readonly tokensPerSec: number;
-    /** Seconds spent in enqueue() for all the requests (the accept side of the queue). */
-    readonly enqueueSeconds: number;
+    /** CPU (user + system) of this process per delivered token, µs. */
+    readonly cpuUsPerToken: number;
+    readonly userUsPerToken: number;
+    readonly systemUsPerToken: number;
     readonly outcomes: Record<string, number>;
     readonly eventLoopP99Ms: number;
     readonly eventLoopMaxMs: number;
-    readonly cpuMsPer1kTokens: number;
-    readonly peakRssMB: number;
+    /** RSS of the worker at the end of the run, MB. */
+    readonly rssMB: number;
     readonly timedOut: boolean;
     /** The worker's node version (PN_BENCH_NODE may differ from the parent's). */
     readonly node: string;
@@ -55,9 +81,9 @@ export interface DeliveryMeasurement {
 
 export interface MemoryMeasurement {
     readonly tokens: number;
-    readonly tokenLength: Record<ProviderName, number>;
+    readonly tokenLength: { fcm: number; apns: number };
     /** V8 bytes of one token string (header + characters). */
-    readonly tokenStringBytes: Record<ProviderName, number>;
+    readonly tokenStringBytes: { fcm: number; apns: number };
     /** Heap per token of the parsed requests themselves (string + array slot + request object). */
     readonly parsedBytesPerToken: number;
     /** Heap the queue adds per token on top of the parsed request it references. */
@@ -98,30 +124,33 @@ class BenchLogger implements Logger {
     }
 }
 
-/** Counts what the provider acknowledged; resolves a waiter once `target` tokens are finished. */
+/** Wraps a provider: counts what it answered; resolves a waiter once `target` tokens are finished. */
 class CountingProvider implements PushProvider {
-    readonly name: ProviderName;
+    readonly id: string;
+    readonly kind: ProviderKind;
     outcomes: Record<string, number> = {};
     finished = 0;
     private waiter?: { target: number; resolve: () => void };
 
     constructor(private readonly inner: PushProvider) {
-        this.name = inner.name;
+        this.id = inner.id;
+        this.kind = inner.kind;
     }
 
-    async send(batch: Batch): Promise<TokenResult[]> {
-        const results = await this.inner.send(batch);
-        for (const r of results) {
-            this.outcomes[r.outcome] = (this.outcomes[r.outcome] ?? 0) + 1;
-            if (r.outcome !== 'transient') {
-                this.finished++;
+    send(batch: Batch, onResults: (results: readonly TokenResult[]) => void): Promise<void> {
+        return this.inner.send(batch, (results) => {
+            for (const r of results) {
+                this.outcomes[r.outcome] = (this.outcomes[r.outcome] ?? 0) + 1;
+                if (r.outcome !== 'transient') {
+                    this.finished++;
+                }
             }
-        }
-        if (this.waiter && this.finished >= this.waiter.target) {
-            this.waiter.resolve();
-            this.waiter = undefined;
-        }
-        return results;
+            onResults(results);
+            if (this.waiter && this.finished >= this.waiter.target) {
+                this.waiter.resolve();
+                this.waiter = undefined;
+            }
+        });
     }
 
     reset(): void {
@@ -147,6 +176,20 @@ class CountingProvider implements PushProvider {
     }
 }
 
+/** Answers 'delivered' without any network: the memory measurement's queue is emptied through it. */
+class DiscardingProvider implements PushProvider {
+    constructor(readonly id: string, readonly kind: ProviderKind) {}
+
+    send(batch: Batch, onResults: (results: readonly TokenResult[]) => void): Promise<void> {
+        onResults(batch.tokens.map((token) => ({ token, outcome: 'delivered' as const, reason: 'discarded' })));
+        return Promise.resolve();
+    }
+
+    close(): Promise<void> {
+        return Promise.resolve();
+    }
+}
+
 const gc = (): void => {
     const g = (globalThis as { gc?: () => void }).gc;
     if (!g) {
@@ -156,31 +199,28 @@ const gc = (): void => {
     g();
 };
 
-/** Requests as the HTTP layer hands them over: parsed from JSON, so the tokens are flat strings. */
-function buildRequests(provider: ProviderName, total: number, salt: string, perRequest = 500): PushRequest[] {
-    const out: PushRequest[] = [];
-    for (let start = 0; start < total; start += perRequest) {
-        const n = Math.min(perRequest, total - start);
-        const tokens = Array.from({ length: n }, (_, i) => deviceToken(provider, start + i, salt));
-        const body = JSON.parse(messageBody(provider, tokens)) as { deviceTokens: string[]; messageType: string; topic?: string };
-        out.push({ provider, deviceTokens: body.deviceTokens, messageType: body.messageType, topic: body.topic, dryRun: false });
-    }
-    return out;
-}
-
-function configFor(base: Record<string, unknown>, queueing: Record<string, unknown>): ServiceConfig {
-    return loadServiceConfig({ ...base, queueing });
-}
-
-function makeQueue(config: ServiceConfig, providers: Record<ProviderName, PushProvider>, metrics: ServiceMetrics,
-    logger: Logger): BatchingQueue {
-    return new BatchingQueue({
-        queueing: config.queueing, delivery: config.delivery, providers,
-        deadTokens: { deadTokens: () => undefined }, logger, metrics
-    });
-}
+const messages = new EchoMessages({});
+const messageFor = (kind: ProviderKind): PushMessage => messages.get('checkEchoV1', kind, kind === 'apns' ? 'org.wikimedia.wikipedia' : undefined);
 
 let salt = 0;
+
+/** `n` distinct tokens of a kind, as flat strings (parsed from JSON, as the HTTP layer hands them over). */
+function tokensOf(kind: ProviderKind, n: number, plan: DeliveryPlan): string[] {
+    if (kind === 'webpush') {
+        if (plan.webpushTokens.length < n) {
+            throw new Error(`${n} Web Push tokens asked for, ${plan.webpushTokens.length} subscriptions made`);
+        }
+        return plan.webpushTokens.slice(0, n);
+    }
+    const s = `d${salt++}-`;
+    const body = JSON.parse(messageBody(kind, Array.from({ length: n }, (_, i) => deviceToken(kind, i, s)))) as { deviceTokens: string[] };
+    return body.deviceTokens;
+}
+
+/** Echo's requests of at most 500 tokens each (what the Echo front door hands the queue). */
+function requestsOf(kind: ProviderKind, tokens: readonly string[]): AcceptedRequest[] {
+    return inBatches(tokens, 500).map((part) => ({ provider: kind, tokens: part, message: messageFor(kind), dryRun: false, source: 'echo' }));
+}
 
 /** Event-loop stalls seen during measured runs (see DeliveryPlan.stallsFile). */
 const stalls: { scenario: string; atUs: number; gapUs: number }[] = [];
@@ -203,79 +243,130 @@ function watchStalls(scenario: string): () => void {
     return () => clearInterval(timer);
 }
 
-async function deliver(plan: DeliveryPlan, s: DeliveryScenario, providers: Record<ProviderName, CountingProvider>,
-    metrics: ServiceMetrics, logger: Logger): Promise<DeliveryMeasurement> {
-    // One flush of exactly `tokens`: the timer never fires, maxSize starts the flush.
-    const config = configFor(plan.conf, { flushTimeoutMs: 3_600_000, maxSize: s.tokens, maxQueuedTokens: s.tokens });
-    const queue = makeQueue(config, providers, metrics, logger);
-    const requests = buildRequests(s.provider, s.tokens, `d${salt++}-`);
-    const counter = providers[s.provider];
+interface Stack {
+    readonly config: ServiceConfig;
+    readonly delivery: Delivery;
+    readonly counters: ReadonlyMap<string, CountingProvider>;
+    readonly ids: readonly string[];
+    readonly metrics: ServiceMetrics;
+    readonly logger: Logger;
+    readonly registry: ProviderRegistry;
+}
+
+function buildStack(plan: DeliveryPlan): Stack {
+    const logger = new BenchLogger();
+    const metrics = createServiceMetrics(freshMetricFactory(logger as never));
+    const config = loadServiceConfig(plan.conf);
+    const registry = new ProviderRegistry({ instances: config.providerInstances, egress: config, userAgent: config.user_agent, logger });
+    const counters = new Map<string, CountingProvider>();
+    const instances: DeliveryInstance[] = registry.all().map((r) => {
+        const counting = new CountingProvider(r.provider);
+        counters.set(r.config.id, counting);
+        return { config: r.config, provider: counting };
+    });
+    const guard = new DeletionGuard(instances.map((i) => i.config), { deadTokens: () => undefined }, logger, metrics);
+    const delivery = new Delivery({
+        instances, guard, metrics, logger, callTimeoutMs: config.delivery.callTimeoutMs, stallAfterMs: config.delivery.stallAfterMs
+    });
+    return { config, delivery, counters, ids: registry.ids(), metrics, logger, registry };
+}
+
+/** One flush of exactly `tokens`: the timer never fires, maxSize starts the flush. */
+function queueing(tokens: number): QueueingConfig {
+    return { flushTimeoutMs: 3_600_000, maxSize: tokens, maxQueuedTokens: tokens, retryAfterSeconds: 5, verbose: false };
+}
+
+interface Meter {
+    stop(delivered: number, outcomes: Record<string, number>, timedOut: boolean): DeliveryMeasurement;
+}
+
+/** Starts the clocks of one run (call after the tokens are made and a GC is done). */
+function meter(kind: ProviderKind, side: Side, label: string, tokens: number, plan: DeliveryPlan): Meter {
+    // No RSS sampling timer here: reading /proc costs ~1 ms a time on a busy machine, charged
+    // to the run's CPU (seen in a profile); the RSS is read once, at the end.
+    const eld = monitorEventLoopDelay({ resolution: 5 });
+    const stopWatching = plan.stallsFile ? watchStalls(`${kind} ${side} ${tokens}`) : undefined;
+    eld.enable();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    return {
+        stop(delivered, outcomes, timedOut) {
+            const seconds = (performance.now() - t0) / 1000;
+            const cpu = process.cpuUsage(cpu0);
+            eld.disable();
+            stopWatching?.();
+            const per = (us: number): number => Math.round(us / Math.max(1, delivered) * 10) / 10;
+            return {
+                kind, side, label, tokens, seconds: Math.round(seconds * 1000) / 1000,
+                tokensPerSec: Math.round(delivered / seconds),
+                cpuUsPerToken: per(cpu.user + cpu.system), userUsPerToken: per(cpu.user), systemUsPerToken: per(cpu.system),
+                outcomes,
+                eventLoopP99Ms: Math.round(eld.percentile(99) / 1e4) / 100,
+                eventLoopMaxMs: Math.round(eld.max / 1e4) / 100,
+                rssMB: Math.round(process.memoryUsage.rss() / 2 ** 20 * 10) / 10,
+                timedOut, node: process.version
+            };
+        }
+    };
+}
+
+/** The service's path: Echo's requests into a BatchingQueue, one flush, the real providers. */
+async function serviceRun(plan: DeliveryPlan, stack: Stack, kind: ProviderKind, n: number, label: string): Promise<DeliveryMeasurement> {
+    const ledger = new TokenLedger(n, (id) => stack.delivery.labels(id), stack.metrics, stack.ids);
+    const queue = new BatchingQueue({
+        queueing: queueing(n), batchSize: stack.config.delivery.batchSize, delivery: stack.delivery, ledger,
+        logger: stack.logger, metrics: stack.metrics
+    });
+    const requests = requestsOf(kind, tokensOf(kind, n, plan));
+    const counter = stack.counters.get(kind)!;
     counter.reset();
     gc();
-    const eld = monitorEventLoopDelay({ resolution: 5 });
-    let peakRss = process.memoryUsage.rss();
-    const rssTimer = setInterval(() => {
-        peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    }, 100);
-    const cpu0 = process.cpuUsage();
-    const stopWatching = plan.stallsFile ? watchStalls(`${s.provider} ${s.tokens}`) : undefined;
-    eld.enable();
-    const t0 = performance.now();
+    const m = meter(kind, 'service', label, n, plan);
     for (const r of requests) {
         const res = queue.enqueue(r);
         if (!res.accepted) {
             throw new Error(`enqueue refused: ${res.reason}`);
         }
     }
-    const enqueueSeconds = (performance.now() - t0) / 1000;
     requests.length = 0;
-    const ok = await counter.until(s.tokens, plan.timeoutMs);
-    const seconds = (performance.now() - t0) / 1000;
-    eld.disable();
-    stopWatching?.();
-    clearInterval(rssTimer);
-    const cpu = process.cpuUsage(cpu0);
-    return {
-        provider: s.provider, tokens: s.tokens, seconds: Math.round(seconds * 1000) / 1000,
-        tokensPerSec: Math.round(counter.finished / seconds), enqueueSeconds: Math.round(enqueueSeconds * 10000) / 10000,
-        outcomes: { ...counter.outcomes },
-        eventLoopP99Ms: Math.round(eld.percentile(99) / 1e4) / 100,
-        eventLoopMaxMs: Math.round(eld.max / 1e4) / 100,
-        cpuMsPer1kTokens: Math.round((cpu.user + cpu.system) / s.tokens * 100) / 100,
-        peakRssMB: Math.round(peakRss / 2 ** 20 * 10) / 10,
-        timedOut: !ok,
-        node: process.version
-    };
+    const ok = await counter.until(n, plan.timeoutMs);
+    const result = m.stop(counter.outcomes.delivered ?? 0, { ...counter.outcomes }, !ok);
+    queue.stop();
+    return result;
 }
 
-/**
- * Answers 'delivered' without any network: the memory measurement's queue is emptied through
- * it. (It used to drain into the real, counted providers without waiting: its 100k tokens
- * were then delivered DURING the measured runs, were counted as theirs, so a run could end
- * before its own tokens were done, and doubled the load it measured.)
- */
-class DiscardingProvider implements PushProvider {
-    constructor(readonly name: ProviderName) {}
-
-    send(batch: Batch): Promise<TokenResult[]> {
-        return Promise.resolve(batch.tokens.map((token) => ({ token, outcome: 'delivered' as const, reason: 'discarded' })));
+/** The floor: the same requests from a bare client, 4 batches of 500 in flight. */
+async function floorRun(plan: DeliveryPlan, floor: PushProvider, kind: ProviderKind, n: number, label: string): Promise<DeliveryMeasurement> {
+    const batches = inBatches(tokensOf(kind, n, plan), 500);
+    gc();
+    const m = meter(kind, 'floor', label, n, plan);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), plan.timeoutMs);
+    });
+    const outcomes = await Promise.race([driveBatches(floor, messageFor(kind), batches), timedOut]);
+    clearTimeout(timer);
+    if (outcomes === 'timeout') {
+        return m.stop(0, {}, true);
     }
-
-    close(): Promise<void> {
-        return Promise.resolve();
-    }
+    return m.stop(outcomes.delivered ?? 0, outcomes, false);
 }
 
-async function memory(plan: DeliveryPlan, metrics: ServiceMetrics, logger: Logger): Promise<MemoryMeasurement> {
+async function memory(plan: DeliveryPlan, stack: Stack): Promise<MemoryMeasurement> {
     const n = plan.memoryTokens;
-    const config = configFor(plan.conf, { flushTimeoutMs: 3_600_000, maxSize: n + 1, maxQueuedTokens: n + 1 });
-    const queue = makeQueue(config, { fcm: new DiscardingProvider('fcm'), apns: new DiscardingProvider('apns') }, metrics, logger);
+    const instances = stack.registry.all().map((r) => ({ config: r.config, provider: new DiscardingProvider(r.config.id, r.config.kind) }));
+    const guard = new DeletionGuard(instances.map((i) => i.config), { deadTokens: () => undefined }, stack.logger, stack.metrics);
+    const delivery = new Delivery({ instances, guard, metrics: stack.metrics, logger: stack.logger, callTimeoutMs: 60_000, stallAfterMs: 120_000 });
+    const ledger = new TokenLedger(n + 1, (id) => delivery.labels(id), stack.metrics, stack.ids);
+    const queue = new BatchingQueue({
+        queueing: queueing(n + 1), batchSize: stack.config.delivery.batchSize, delivery, ledger, logger: stack.logger, metrics: stack.metrics
+    });
     const half = Math.floor(n / 2);
     gc();
     const heap0 = process.memoryUsage().heapUsed;
     const rss0 = process.memoryUsage.rss();
-    // Half FCM, half APNs, as the parsed requests Express would hand over.
-    const requests = [...buildRequests('fcm', half, 'm-'), ...buildRequests('apns', n - half, 'm-')];
+    // Half FCM, half APNs, as the parsed requests the Echo front door hands over.
+    const requests = [...requestsOf('fcm', tokensOf('fcm', half, plan)), ...requestsOf('apns', tokensOf('apns', n - half, plan))];
     gc();
     const heap1 = process.memoryUsage().heapUsed;
     for (const r of requests) {
@@ -289,10 +380,12 @@ async function memory(plan: DeliveryPlan, metrics: ServiceMetrics, logger: Logge
     const avgString = (strBytes.fcm * half + strBytes.apns * (n - half)) / n;
     const perToken = (heap2 - heap0) / n;
     requests.length = 0;
-    const report = await queue.drain(Date.now() + 60_000);
-    if (PROVIDER_NAMES.some((p) => report.undelivered[p] > 0)) {
-        throw new Error(`memory queue did not drain: ${JSON.stringify(report.undelivered)}`);
+    queue.startDrain();
+    await ledger.idle(Date.now() + 60_000, Date.now);
+    if (ledger.size > 0) {
+        throw new Error(`memory queue did not drain: ${ledger.size} tokens left`);
     }
+    queue.stop();
     return {
         tokens: n, tokenLength: len, tokenStringBytes: strBytes,
         parsedBytesPerToken: Math.round((heap1 - heap0) / n * 10) / 10,
@@ -303,33 +396,54 @@ async function memory(plan: DeliveryPlan, metrics: ServiceMetrics, logger: Logge
     };
 }
 
-async function main(plan: DeliveryPlan): Promise<void> {
-    const logger = new BenchLogger();
-    const metrics = createServiceMetrics(freshMetricFactory(logger as never));
-    const base = loadServiceConfig(plan.conf);
-    const raw = createProviders({ config: base, logger });
-    const providers = {} as Record<ProviderName, CountingProvider>;
-    for (const p of PROVIDER_NAMES) {
-        providers[p] = new CountingProvider(raw[p]);
+function floorFor(plan: DeliveryPlan, kind: ProviderKind): PushProvider {
+    switch (kind) {
+        case 'apns':
+            return apnsFloorProvider(plan.floors.apns);
+        case 'fcm':
+            return fcmFloorProvider(plan.floors.fcm, messageFor('fcm'));
+        case 'webpush':
+            return webPushFloorProvider(plan.floors.webpush, messageFor('webpush'));
     }
+}
+
+async function main(plan: DeliveryPlan): Promise<void> {
+    const stack = buildStack(plan);
+    const floors = new Map<ProviderKind, PushProvider>();
     try {
-        // Warm-up: TLS sessions, the APNs JWT, the OAuth exchange, and the JIT.
-        for (const p of PROVIDER_NAMES) {
-            if (plan.warmupTokens > 0) {
-                send({ type: 'start', name: `warm-up ${p}` });
-                await deliver(plan, { provider: p, tokens: plan.warmupTokens }, providers, metrics, logger);
-            }
-        }
         if (plan.memoryTokens > 0) {
             send({ type: 'start', name: 'memory' });
-            send({ type: 'memory', result: await memory(plan, metrics, logger) });
+            send({ type: 'memory', result: await memory(plan, stack) });
         }
-        for (const s of plan.scenarios) {
-            send({ type: 'start', name: `${s.provider} ${s.tokens}` });
-            send({ type: 'delivery', result: await deliver(plan, s, providers, metrics, logger) });
+        for (const kind of plan.kinds) {
+            if (!PROVIDER_KINDS.includes(kind)) {
+                throw new Error(`unknown kind ${kind}`);
+            }
+            const floor = floorFor(plan, kind);
+            floors.set(kind, floor);
+            // Warm-up: TLS sessions, the APNs JWT, the OAuth exchange, the JIT (not reported).
+            if (plan.warmupTokens[kind] > 0) {
+                send({ type: 'start', name: `warm-up ${kind}` });
+                await serviceRun(plan, stack, kind, plan.warmupTokens[kind], 'warm-up');
+                if (plan.floor) {
+                    await floorRun(plan, floor, kind, plan.warmupTokens[kind], 'warm-up');
+                }
+            }
+            for (let r = 1; r <= plan.rounds; r++) {
+                send({ type: 'start', name: `${kind} service round ${r}` });
+                send({ type: 'delivery', result: await serviceRun(plan, stack, kind, plan.tokens[kind], `round ${r}`) });
+                if (plan.floor) {
+                    send({ type: 'start', name: `${kind} floor round ${r}` });
+                    send({ type: 'delivery', result: await floorRun(plan, floor, kind, plan.tokens[kind], `round ${r}`) });
+                }
+            }
+        }
+        for (const depth of plan.depths) {
+            send({ type: 'start', name: `apns service depth ${depth}` });
+            send({ type: 'delivery', result: await serviceRun(plan, stack, 'apns', depth, 'depth') });
         }
     } finally {
-        await Promise.allSettled(PROVIDER_NAMES.map((p) => providers[p].close()));
+        await Promise.allSettled([stack.delivery.close(), ...[...floors.values()].map((f) => f.close())]);
         if (plan.stallsFile) {
             writeFileSync(plan.stallsFile, JSON.stringify(stalls));
         }

@@ -1,26 +1,79 @@
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
+import type { ProviderKind } from '../src/push/provider';
 import { cleanEnv } from './lib/autocannon';
 import { compileDeliveryWorker } from './lib/compile';
 import { ROOT } from './lib/paths';
-import { round, scalingSteps } from './lib/stats';
-import type { DeliveryMeasurement, DeliveryPlan, MemoryMeasurement, WorkerMessage } from './delivery-worker';
+import { median, round, scalingSteps } from './lib/stats';
+import type { DeliveryMeasurement, DeliveryPlan, MemoryMeasurement, Side, WorkerMessage } from './delivery-worker';
+
+export type DeliveryRun = DeliveryMeasurement & {
+    /** CPU of the fakes' process (this one, otherwise idle meanwhile) per token, µs. */
+    fakeCpuUsPerToken: number;
+};
+
+/** Medians over the rounds of one kind and side. */
+export interface DeliverySide {
+    readonly tokens: number;
+    readonly rounds: number;
+    readonly tokensPerSec: number;
+    readonly cpuUsPerToken: number;
+    readonly userUsPerToken: number;
+    readonly systemUsPerToken: number;
+    readonly eventLoopP99Ms: number;
+    readonly eventLoopMaxMs: number;
+    readonly fakeCpuUsPerToken: number;
+    readonly allDelivered: boolean;
+}
+
+export interface DeliverySummary {
+    readonly kind: ProviderKind;
+    readonly service: DeliverySide;
+    readonly floor: DeliverySide;
+    /** service CPU per token / floor CPU per token. */
+    readonly cpuRatio: number;
+}
 
 export interface DeliveryResults {
     readonly memory?: MemoryMeasurement;
-    readonly runs: (DeliveryMeasurement & { fakeCpuMsPer1kTokens: number })[];
+    readonly runs: DeliveryRun[];
+    readonly summary: DeliverySummary[];
+}
+
+function side(runs: readonly DeliveryRun[]): DeliverySide {
+    return {
+        tokens: runs[0]?.tokens ?? 0,
+        rounds: runs.length,
+        tokensPerSec: round(median(runs.map((r) => r.tokensPerSec))),
+        cpuUsPerToken: round(median(runs.map((r) => r.cpuUsPerToken)), 1),
+        userUsPerToken: round(median(runs.map((r) => r.userUsPerToken)), 1),
+        systemUsPerToken: round(median(runs.map((r) => r.systemUsPerToken)), 1),
+        eventLoopP99Ms: round(median(runs.map((r) => r.eventLoopP99Ms)), 1),
+        eventLoopMaxMs: round(median(runs.map((r) => r.eventLoopMaxMs)), 1),
+        fakeCpuUsPerToken: round(median(runs.map((r) => r.fakeCpuUsPerToken)), 1),
+        allDelivered: runs.every((r) => !r.timedOut && (r.outcomes.delivered ?? 0) === r.tokens)
+    };
+}
+
+export function summariseDelivery(runs: readonly DeliveryRun[]): DeliverySummary[] {
+    const kinds = [...new Set(runs.filter((r) => r.label.startsWith('round')).map((r) => r.kind))];
+    return kinds.map((kind) => {
+        const of = (s: Side) => runs.filter((r) => r.kind === kind && r.side === s && r.label.startsWith('round'));
+        const service = side(of('service'));
+        const floor = side(of('floor'));
+        return { kind, service, floor, cpuRatio: floor.rounds > 0 ? round(service.cpuUsPerToken / floor.cpuUsPerToken, 2) : NaN };
+    });
 }
 
 /**
- * Forks bench/delivery-worker.ts (compiled to plain JS, --expose-gc) and hands it the plan; the fakes run
- * in this process. Returns what the worker measured, plus the fakes' CPU per 1000 tokens
- * (this process is otherwise idle while the worker runs).
+ * Forks bench/delivery-worker.ts (compiled to plain JS, --expose-gc) on the measured Node and
+ * hands it the plan; the fakes run in this process. Returns what the worker measured, plus
+ * the fakes' CPU per token (this process is otherwise idle while the worker runs).
  */
 export function runDelivery(plan: DeliveryPlan, log: (line: string) => void, profileDir?: string): Promise<DeliveryResults> {
     const child = fork(compileDeliveryWorker(), [], {
         cwd: ROOT,
-        // PN_BENCH_NODE: another node binary for the measured worker only (the fakes stay on
-        // this one), e.g. the Node 24 of the Docker image, to compare runtimes side by side.
+        // PN_BENCH_NODE (set by --node): the measured worker's Node; the fakes stay on this one.
         ...(process.env.PN_BENCH_NODE ? { execPath: process.env.PN_BENCH_NODE } : {}),
         // PN_BENCH_WORKER_ARGS: extra node flags for the measured worker (e.g. --trace-gc).
         execArgv: ['--expose-gc', ...(process.env.PN_BENCH_WORKER_ARGS?.split(' ').filter(Boolean) ?? []),
@@ -28,10 +81,11 @@ export function runDelivery(plan: DeliveryPlan, log: (line: string) => void, pro
         env: cleanEnv(),
         stdio: ['ignore', 'inherit', 'inherit', 'ipc']
     });
-    const runs: DeliveryResults['runs'] = [];
+    const runs: DeliveryRun[] = [];
     let memory: MemoryMeasurement | undefined;
     let cpuAtStart = process.cpuUsage();
-    const overallMs = plan.timeoutMs * (plan.scenarios.length + 3) + 120_000;
+    const measured = plan.kinds.length * plan.rounds * 2 + plan.depths.length + plan.kinds.length * 2;
+    const overallMs = plan.timeoutMs * measured + 180_000;
     return new Promise((resolve, reject) => {
         const guard = setTimeout(() => {
             child.kill('SIGKILL');
@@ -52,10 +106,10 @@ export function runDelivery(plan: DeliveryPlan, log: (line: string) => void, pro
                 case 'delivery': {
                     const c = process.cpuUsage(cpuAtStart);
                     const r = m.result;
-                    runs.push({ ...r, fakeCpuMsPer1kTokens: round((c.user + c.system) / r.tokens, 2) });
-                    log(`  delivery ${r.provider} ${r.tokens} (worker node ${r.node}): ${r.tokensPerSec} tokens/s in ${r.seconds} s, ` +
-                        `event loop p99 ${r.eventLoopP99Ms} ms max ${r.eventLoopMaxMs} ms, ` +
-                        `${JSON.stringify(r.outcomes)}${r.timedOut ? ' TIMED OUT' : ''}`);
+                    runs.push({ ...r, fakeCpuUsPerToken: round((c.user + c.system) / r.tokens, 1) });
+                    log(`  delivery ${r.kind} ${r.side} ${r.label} ${r.tokens} (node ${r.node}): ${r.tokensPerSec} tokens/s in ${r.seconds} s, ` +
+                        `${r.cpuUsPerToken} µs CPU/token (user ${r.userUsPerToken}, system ${r.systemUsPerToken}), ` +
+                        `event loop p99 ${r.eventLoopP99Ms} ms max ${r.eventLoopMaxMs} ms, ${JSON.stringify(r.outcomes)}${r.timedOut ? ' TIMED OUT' : ''}`);
                     break;
                 }
                 case 'error':
@@ -67,7 +121,7 @@ export function runDelivery(plan: DeliveryPlan, log: (line: string) => void, pro
                     clearTimeout(guard);
                     // The worker exits by itself (so that --cpu-prof can write its profile).
                     child.removeAllListeners('exit');
-                    child.once('exit', () => resolve({ memory, runs }));
+                    child.once('exit', () => resolve({ memory, runs, summary: summariseDelivery(runs) }));
                     setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
                     break;
             }
@@ -80,16 +134,11 @@ export function runDelivery(plan: DeliveryPlan, log: (line: string) => void, pro
     });
 }
 
-/** Per-token delivery time between queue depths (seconds per token), per provider. */
-export function deliveryScaling(runs: DeliveryResults['runs']) {
-    const out: Record<string, ReturnType<typeof scalingSteps>> = {};
-    for (const p of ['apns', 'fcm']) {
-        const points = runs.filter((r) => r.provider === p).sort((a, b) => a.tokens - b.tokens)
-            .filter((r, i, all) => i === 0 || r.tokens !== all[i - 1].tokens)
-            .map((r) => ({ x: r.tokens, costPerUnit: r.seconds / r.tokens }));
-        if (points.length > 1) {
-            out[p] = scalingSteps(points);
-        }
-    }
-    return out;
+/** Per-token delivery time between queue depths (seconds per token), APNs service runs. */
+export function deliveryScaling(runs: readonly DeliveryRun[]) {
+    const points = runs.filter((r) => r.kind === 'apns' && r.side === 'service' && r.label !== 'warm-up')
+        .sort((a, b) => a.tokens - b.tokens)
+        .filter((r, i, all) => i === 0 || r.tokens !== all[i - 1].tokens)
+        .map((r) => ({ x: r.tokens, costPerUnit: r.seconds / r.tokens }));
+    return points.length > 1 ? scalingSteps(points) : [];
 }

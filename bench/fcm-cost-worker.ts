@@ -3,9 +3,11 @@
  * One message in ({root, config, tokens, concurrency}), one result out.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-interface Plan { root: string; config: any; tokens: number; concurrency: number }
+/** `config`: a validated ServiceConfig (older builds); `rawConf`: the conf block it came from (the registry's). */
+interface Plan { root: string; config: any; rawConf: Record<string, unknown>; tokens: number; concurrency: number }
 
 const quiet = { log: () => undefined, child: () => quiet };
 
@@ -19,8 +21,19 @@ process.once('message', (plan: Plan) => {
 
 async function run(plan: Plan) {
     const dist = (m: string) => require(path.join(plan.root, 'dist', m));
-    // Both providers built as the service builds them (createProviders), for the RSS figure.
-    const built = dist('providers/create-providers').createProviders({ config: plan.config, logger: quiet });
+    // The providers built as the service builds them, for the RSS figure: the registry (the
+    // current core, from the raw conf) or createProviders (builds before the core rewrite).
+    let built: { fcm: { close(): Promise<void>; send(b: unknown): Promise<any> }; apns: { close(): Promise<void> } };
+    let config = plan.config;
+    if (existsSync(path.join(plan.root, 'dist', 'providers', 'registry.js'))) {
+        config = dist('config/service-config').loadServiceConfig(plan.rawConf);
+        const registry = new (dist('providers/registry').ProviderRegistry)({
+            instances: config.providerInstances, egress: config, userAgent: config.user_agent, logger: quiet
+        });
+        built = { fcm: registry.get('fcm').provider, apns: { close: () => registry.close() } };
+    } else {
+        built = dist('providers/create-providers').createProviders({ config: plan.config, logger: quiet });
+    }
     const gc = (globalThis as { gc?: () => void }).gc!;
     gc();
     const builtRssMB = process.memoryUsage().rss / 1048576;
@@ -30,8 +43,9 @@ async function run(plan: Plan) {
     let close: () => Promise<void>;
     if (typeof fcmModule.createFcmProvider === 'function') {
         // The new seam, measured directly (not through the service's transitional adapter).
-        const c = plan.config;
-        const p = fcmModule.createFcmProvider('fcm', c.fcm, { logger: quiet, egress: c, userAgent: c.user_agent });
+        const c = config;
+        const fcmSettings = c.providerInstances ? c.providerInstances.find((i: { id: string }) => i.id === 'fcm').settings : c.fcm;
+        const p = fcmModule.createFcmProvider('fcm', fcmSettings, { logger: quiet, egress: c, userAgent: c.user_agent });
         const message = { type: 'checkEchoV1', data: { type: 'checkEchoV1' }, collapseKey: 'checkEchoV1' };
         send = async (tokens) => {
             const out: { outcome: string; reason: string }[] = [];

@@ -4,8 +4,8 @@
  * - CPU per token (user + system, µs) for `--tokens` tokens (default 20 000) sent as 500-token
  *   batches, `--concurrency` (default 4) batches at once, after a 2 000-token warm-up;
  * - idle RSS: `node -e "require('dist/providers/fcm/fcm-provider')"` after a GC, against bare
- *   node, and the worker's RSS once createProviders() has built the FCM and APNs providers
- *   as the service does (before any send).
+ *   node, and the worker's RSS once the provider registry (createProviders() in builds before
+ *   the core rewrite) has built the FCM and APNs providers as the service does (before any send).
  * Works on any commit with the provider either behind the old seam (createProviders().fcm,
  * send(batch) => results) or the new one (createFcmProvider, send(batch, onResults)).
  *
@@ -19,6 +19,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 import { startProviderFakes } from '../test/fakes/provider-fakes';
+import { testConf } from '../test/helpers/service-harness';
 import { configFor } from '../test/providers/helpers';
 import { BENCH_OUT, ROOT } from './lib/paths';
 
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
     const fakes = await startProviderFakes();
     fakes.fcm.record = false;
     const config = configFor(fakes);
+    const rawConf = testConf({ fcm: fakes.conf.fcm, apns: fakes.conf.apns });
     const results: WorkerResult[] = [];
     try {
         for (let i = 0; i < runs; i++) {
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
                     }
                 });
                 child.on('exit', (code) => code !== 0 && reject(new Error(`worker exited ${code}`)));
-                child.send({ root, config, tokens, concurrency });
+                child.send({ root, config, rawConf, tokens, concurrency });
             }));
         }
     } finally {
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ root, node: process.version, tokens, concurrency, runs, outcomes: results[0].outcomes }));
     console.log(`idle RSS, bare node:                      ${median(bare).toFixed(1)} MB`);
     console.log(`idle RSS, require(fcm-provider):          ${median(required).toFixed(1)} MB (+${(median(required) - median(bare)).toFixed(1)})`);
-    console.log(`worker RSS, createProviders() built:      ${pick((r) => r.builtRssMB)} MB`);
+    console.log(`worker RSS, providers built (registry):   ${pick((r) => r.builtRssMB)} MB`);
     console.log(`  of which V8 heap used:                  ${pick((r) => r.builtHeapMB)} MB`);
     console.log(`worker RSS after ${tokens} tokens:         ${pick((r) => r.afterRssMB)} MB`);
     console.log(`CPU per token (user+system):              ${pick((r) => r.cpuUsPerToken)} µs  [${results.map((r) => r.cpuUsPerToken.toFixed(1)).join(', ')}]`);

@@ -5,9 +5,10 @@ import { BENCH_OUT, ROOT } from './paths';
 
 /**
  * The processes we measure must not carry ts-node (it would add tens of MB of RSS and
- * start-up work): the baseline server and the probe are transpiled to plain JS in .bench/.
+ * start-up work): the baseline server and the probe are transpiled to plain JS in .bench/,
+ * and so is the load generator (its CPU shares the machine with what it measures).
  */
-export function compileHelpers(): { probe: string; baseline: string } {
+export function compileHelpers(): { probe: string; baseline: string; loadRunner: string } {
     mkdirSync(BENCH_OUT, { recursive: true });
     const out = (name: string): string => {
         const src = readFileSync(path.join(ROOT, 'bench', `${name}.ts`), 'utf8');
@@ -15,10 +16,12 @@ export function compileHelpers(): { probe: string; baseline: string } {
             compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true }
         }).outputText;
         const file = path.join(BENCH_OUT, `${name}.js`);
+        mkdirSync(path.dirname(file), { recursive: true });
         writeFileSync(file, js);
         return file;
     };
-    return { probe: out('probe'), baseline: out('baseline-server') };
+    out('lib/apns-floor'); // the relay baseline's APNs client
+    return { probe: out('probe'), baseline: out('baseline-server'), loadRunner: out('load-runner') };
 }
 
 /**

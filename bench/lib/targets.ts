@@ -24,7 +24,12 @@ function killAfter(child: { kill(sig: NodeJS.Signals): boolean }, exited: Promis
     })]);
 }
 
-export async function startBaseline(script: string, probe?: string): Promise<Target> {
+/**
+ * A baseline server (bench/baseline-server.ts) on the measured Node: `args` after the port
+ * (e.g. `relay <target>`); `probe` preloads the probe.
+ */
+export async function startBaseline(script: string, o: { probe?: string; args?: readonly string[] } = {}): Promise<Target> {
+    const probe = o.probe;
     const port = await freePort();
     const probePort = probe ? await freePort() : 0;
     const env = cleanEnv();
@@ -32,7 +37,7 @@ export async function startBaseline(script: string, probe?: string): Promise<Tar
         env.NODE_OPTIONS = `--require ${probe}`;
         env.PN_BENCH_PROBE_PORT = String(probePort);
     }
-    const child = spawn(measuredNode(), [script, String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(measuredNode(), [script, String(port), ...(o.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
@@ -66,11 +71,13 @@ export interface ServiceStartOptions {
     readonly env?: Record<string, string>;
     /** Write a CPU profile of the service here (through the probe) when it is stopped. */
     readonly cpuProfile?: string;
+    /** service-runner's logging.level (default info). */
+    readonly logLevel?: string;
 }
 
 /**
  * The real service, as production runs it: dist/server.js under service-runner with info
- * logs and Prometheus metrics, num_workers: 0 (one process, like-for-like with the
+ * logs (or `logLevel`) and Prometheus metrics, num_workers: 0 (one process, like-for-like with the
  * single-process baseline). The probe is preloaded through NODE_OPTIONS, so the service
  * needs no benchmark hook.
  */
@@ -90,7 +97,7 @@ export async function startService(options: ServiceStartOptions): Promise<Target
     }
     let runner;
     try {
-        runner = await startRunner(0, options.conf, { node: measuredNode() });
+        runner = await startRunner(0, options.conf, { node: measuredNode(), logLevel: options.logLevel });
     } finally {
         for (const k of Object.keys(process.env)) {
             if (!(k in saved)) {
