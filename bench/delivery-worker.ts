@@ -266,7 +266,8 @@ function buildStack(plan: DeliveryPlan): Stack {
     });
     const guard = new DeletionGuard(instances.map((i) => i.config), { deadTokens: () => undefined }, logger, metrics);
     const delivery = new Delivery({
-        instances, guard, metrics, logger, callTimeoutMs: config.delivery.callTimeoutMs, stallAfterMs: config.delivery.stallAfterMs
+        instances, guard, metrics, logger, callTimeoutMs: config.delivery.callTimeoutMs, stallAfterMs: config.delivery.stallAfterMs,
+        batchSize: config.delivery.batchSize
     });
     return { config, delivery, counters, ids: registry.ids(), metrics, logger, registry };
 }
@@ -356,7 +357,10 @@ async function memory(plan: DeliveryPlan, stack: Stack): Promise<MemoryMeasureme
     const n = plan.memoryTokens;
     const instances = stack.registry.all().map((r) => ({ config: r.config, provider: new DiscardingProvider(r.config.id, r.config.kind) }));
     const guard = new DeletionGuard(instances.map((i) => i.config), { deadTokens: () => undefined }, stack.logger, stack.metrics);
-    const delivery = new Delivery({ instances, guard, metrics: stack.metrics, logger: stack.logger, callTimeoutMs: 60_000, stallAfterMs: 120_000 });
+    const delivery = new Delivery({
+        instances, guard, metrics: stack.metrics, logger: stack.logger, callTimeoutMs: 60_000, stallAfterMs: 120_000,
+        batchSize: stack.config.delivery.batchSize
+    });
     const ledger = new TokenLedger(n + 1, (id) => delivery.labels(id), stack.metrics, stack.ids);
     const queue = new BatchingQueue({
         queueing: queueing(n + 1), batchSize: stack.config.delivery.batchSize, delivery, ledger, logger: stack.logger, metrics: stack.metrics
