@@ -26,7 +26,10 @@ export interface TokenAnswer {
 
 /** The result of some of a batch's tokens, handed to the scheduler as soon as they are known. */
 export interface Settlement {
+    /** Each answered token's answer, when DispatchOptions.wantAnswers is set (else empty). */
     readonly answers: readonly TokenAnswer[];
+    /** Tokens answered in this settlement (finished or to retry). */
+    readonly settled: number;
     /** Tokens finished (delivered, dead, given up): the scheduler no longer owns them. */
     readonly finished: number;
     /** Tokens to try again, as one run, with the delay the retry policy chose. */
@@ -51,6 +54,12 @@ export interface DispatchOptions {
      * callers need the guard's verdict with the answer (and its calls carry one token).
      */
     readonly deferDeadTokens?: boolean;
+    /**
+     * Build `Settlement.answers` (one TokenAnswer per token). The immediate sender needs them;
+     * the privacy queue only counts, so it leaves this off and gets an empty list (less
+     * garbage per token).
+     */
+    readonly wantAnswers?: boolean;
 }
 
 export interface DeliveryInstance {
@@ -240,7 +249,9 @@ export class Delivery {
         const answerCounts = new Map<string, number>(); // `${outcome}\0${reason}` -> n
         const dead: string[] = [];
         const again: { i: number; r: TokenResult }[] = [];
-        const answers: TokenAnswer[] = new Array<TokenAnswer>(results.length);
+        const want = options.wantAnswers === true;
+        const answers: TokenAnswer[] = want ? new Array<TokenAnswer>(results.length) : [];
+        let settled = 0;
         let answered = 0;
         let delivered = 0;
         let gaveUp = 0;
@@ -253,6 +264,7 @@ export class Delivery {
             if (i === undefined) {
                 continue; // a token the batch never had: ignore (the gate filters repeats)
             }
+            settled++;
             const ck = `${r.outcome}\u0000${r.reason}`;
             answerCounts.set(ck, (answerCounts.get(ck) ?? 0) + 1);
             const made = db.attempts[i] + 1;
@@ -284,7 +296,9 @@ export class Delivery {
                 again.push({ i, r });
                 maxMade = Math.max(maxMade, made);
             }
-            answers[k] = { token: r.token, outcome: r.outcome, reason: r.reason, willRetry };
+            if (want) {
+                answers[k] = { token: r.token, outcome: r.outcome, reason: r.reason, willRetry };
+            }
         }
 
         this.deps.guard.recordAnswers(batch.provider, answered, dead.length);
@@ -352,8 +366,8 @@ export class Delivery {
         metrics.finished.inc({ ...labels, result: 'delivered' }, delivered);
         metrics.finished.inc({ ...labels, result: 'dead' }, dead.length);
         metrics.finished.inc({ ...labels, result: 'gave_up' }, gaveUp);
-        const out = verdict === undefined ? answers.filter(Boolean) :
+        const out = !want ? answers : verdict === undefined ? answers.filter(Boolean) :
             answers.filter(Boolean).map((a) => (a.outcome === 'dead' ? { ...a, verdict } : a));
-        return { answers: out, finished: delivered + dead.length + gaveUp, retry: run };
+        return { answers: out, settled, finished: delivered + dead.length + gaveUp, retry: run };
     }
 }

@@ -73,7 +73,7 @@ export function createServiceMetrics(f: MetricFactory) {
         queueSize: def(f, 'Gauge', 'queue_tokens',
             'Tokens held by the schedulers (waiting, in flight or waiting for a retry)', P),
         queueWait: def(f, 'Histogram', 'queue_wait_seconds',
-            'Time from acceptance (or retry scheduling) to the provider call', P, WAIT_BUCKETS),
+            'Time from acceptance (or retry scheduling) to the flush that sends it, once per request (or group of retries)', P, WAIT_BUCKETS),
         batchSize: def(f, 'Histogram', 'batch_size_tokens',
             'Tokens per provider call', P, BATCH_BUCKETS),
 

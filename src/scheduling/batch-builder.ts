@@ -11,7 +11,11 @@ export interface BuildOptions {
     /** Gives the event loop a turn (setImmediate in production). */
     readonly yieldToLoop: () => Promise<void>;
     readonly now: () => number;
-    /** Called once per token sent on, with its time in the queue (seconds). */
+    /**
+     * Called once per run (an accepted request, or a group of retries) with its time in the
+     * queue (seconds): every token of a run waited the same time, and a histogram observation
+     * per token was ~3% of the delivery CPU.
+     */
     readonly onWait: (provider: ProviderId, seconds: number) => void;
     /** [0, 1): shuffles each group's tokens (see buildBatches). */
     readonly random: () => number;
@@ -71,7 +75,7 @@ export async function buildBatches(runs: readonly QueuedTokens[], options: Build
             g = { key: run, seen: new Map(), tokens: [], acceptedAt: [], attempts: [], aliases: undefined };
             byMessage.set(k, g);
         }
-        const waitSeconds = (options.now() - run.enqueuedAt) / 1000;
+        options.onWait(run.provider, (options.now() - run.enqueuedAt) / 1000);
         const { tokens, keys } = run;
         for (let i = 0; i < tokens.length; i++) {
             const token = tokens[i];
@@ -93,7 +97,6 @@ export async function buildBatches(runs: readonly QueuedTokens[], options: Build
             g.tokens.push(token);
             g.acceptedAt.push(acceptedAtOf(run, i));
             g.attempts.push(attemptsOf(run, i));
-            options.onWait(run.provider, waitSeconds);
             await tick();
         }
     }

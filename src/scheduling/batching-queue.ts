@@ -226,7 +226,7 @@ export class BatchingQueue {
         const provider = db.batch.provider;
         let settled = 0;
         const onSettled = (s: Settlement): void => {
-            settled += s.answers.length;
+            settled += s.settled;
             if (s.retry) {
                 if (this.stopped) {
                     this.ledger.disown(provider, s.retry.tokens.length);

@@ -179,7 +179,7 @@ export class ImmediateSender {
         const provider = db.batch.provider;
         let settled = 0;
         const onSettled = (s: Settlement): void => {
-            settled += s.answers.length;
+            settled += s.settled;
             onFirst?.(s);
             if (s.retry) {
                 if (this.stopped) {
@@ -190,7 +190,7 @@ export class ImmediateSender {
             }
             ledger.disown(provider, s.finished);
         };
-        void delivery.dispatch(db, { onSettled, retryDelay: this.retryDelay }).catch((e: unknown) => {
+        void delivery.dispatch(db, { onSettled, retryDelay: this.retryDelay, wantAnswers: true }).catch((e: unknown) => {
             logger.log('error/scheduler', { msg: 'delivery failed unexpectedly', provider, error: String(e) });
         }).then(() => {
             const missing = db.batch.tokens.length - settled;

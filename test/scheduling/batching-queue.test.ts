@@ -29,8 +29,8 @@ describe('BatchingQueue', () => {
         assert.deepEqual(fcm.sent.sort(), ['a', 'b']);
         assert.equal(q.size, 0);
         assert.equal(await metricValue(`${M}provider_answers_total`, { provider: 'fcm', outcome: 'delivered' }), 2);
-        assert.equal(await metricValue(`${M}queue_wait_seconds_sum`, { provider: 'fcm' }), 2, 'two tokens waited 1 s each');
-        assert.equal(await metricValue(`${M}queue_wait_seconds_count`, { provider: 'fcm' }), 2);
+        assert.equal(await metricValue(`${M}queue_wait_seconds_sum`, { provider: 'fcm' }), 1, 'one request waited 1 s (observed once per request)');
+        assert.equal(await metricValue(`${M}queue_wait_seconds_count`, { provider: 'fcm' }), 1);
         assert.equal(await metricValue(`${M}batch_size_tokens_sum`, { provider: 'fcm' }), 2);
         assert.equal(await metricValue(`${M}queue_tokens`, { provider: 'fcm' }), 0);
     });
