@@ -197,8 +197,9 @@ export class Delivery {
 
     /**
      * Settles tokens that failed the provider's token syntax check at the front door: dead
-     * without being sent (reason 'invalid_token' or the kind's own), through the guard like
-     * any dead token, counted as an answer and a finished token.
+     * without being sent (reason 'invalid_token' or the kind's own), handed to the guard like
+     * any dead token (held while it is tripped) but not counted towards tripping it, and
+     * counted as an answer and a finished token. The caller counts them accepted.
      */
     settleInvalid(provider: ProviderId, source: MessageSource, dryRun: boolean,
         invalid: readonly { token: string; reason: string }[]): TokenAnswer[] {
@@ -221,7 +222,9 @@ export class Delivery {
         }
         this.deps.metrics.finished.inc({ ...labels, result: 'dead' }, invalid.length);
         const tokens = invalid.map((t) => t.token);
-        this.deps.guard.recordAnswers(provider, tokens.length, tokens.length);
+        // Through the guard (held while it is tripped), but NOT counted in its window: only a
+        // provider's answers may trip it, or a client could switch off dead-token reporting for
+        // everyone by sending malformed tokens.
         const verdict = dryRun ? 'dry_run' as const : this.deps.guard.deadTokens(provider, tokens, source);
         return invalid.map(({ token, reason }) => ({ token, outcome: 'dead' as const, reason, verdict, willRetry: false }));
     }

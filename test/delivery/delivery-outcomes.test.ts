@@ -258,6 +258,16 @@ describe('mass-deletion guard in the delivery path', () => {
         assert.equal(q.size, 0, 'the tokens were finished as they were answered');
     });
 
+    it('tokens that fail the syntax check never trip the guard (a client cannot switch off dead-token reporting)', async () => {
+        const { clock, sink } = bed;
+        const q = bed.makeQueue({ queueing: queueingConfig({ flushTimeoutMs: 10 }) });
+        const invalid = tokens('x', 1000).map((token) => ({ token: `${token} !`, reason: 'invalid_token' }));
+        assert.ok(q.enqueue({ ...req('apns', []), invalid }).accepted);
+        await clock.runAllAsync();
+        assert.equal(bed.stack().guard.isTripped('apns'), false);
+        assert.equal(sink.tokens.length, 1000, 'still deleted, through the guard');
+    });
+
     it('one-token calls (the immediate sender\'s) are not held back by the call count: the gate counts tokens', async () => {
         const { fcm } = bed;
         fcm.hold();

@@ -178,6 +178,7 @@ function planDevices(deps: MatrixFrontDoorDeps, n: MatrixNotification): DeviceSt
         }
         if (dispatch.action === 'reject') {
             // Data that can never work: dead like a malformed token, through the guard.
+            deps.metrics.tokensAccepted.inc({ ...deps.delivery.labels(provider), source: 'matrix' });
             const [a] = deps.delivery.settleInvalid(provider, 'matrix', false, [{ token: device.pushkey, reason: dispatch.reason }]);
             plan.push({ pushkey: device.pushkey, app, outcome: a.verdict === 'passed' ? 'rejected' : 'skipped', eventId });
             continue;
