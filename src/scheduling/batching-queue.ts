@@ -1,5 +1,5 @@
 import { QueueingConfig } from '../config/sections/queueing';
-import { Delivery, Settlement } from '../delivery/delivery';
+import { Delivery } from '../delivery/delivery';
 import { DeliveryBatch, RetryRun } from '../delivery/delivery-batch';
 import { Logger } from '../logging/logger';
 import { ServiceMetrics } from '../metrics/service-metrics';
@@ -7,6 +7,7 @@ import { ProviderId } from '../push/provider';
 import { buildBatches } from './batch-builder';
 import { schedulerRetryDelay } from './drain-policy';
 import { flushDelayPolicy } from './flush-delay';
+import { dispatchOwned, OwnedDispatchDeps } from './owned-dispatch';
 import { AcceptedRequest, EnqueueResult, QueuedTokens } from './scheduler';
 import { TokenLedger } from './token-ledger';
 import { RetryParking } from './retry-parking';
@@ -65,6 +66,7 @@ export class BatchingQueue {
     private readonly parking: RetryParking;
     private readonly random: () => number;
     private readonly retryDelay: ReturnType<typeof schedulerRetryDelay>;
+    private readonly owned: OwnedDispatchDeps;
 
     private pending: QueuedTokens[] = [];
     private pendingTokens = 0;
@@ -89,6 +91,10 @@ export class BatchingQueue {
         this.flushAt = Math.min(options.queueing.maxSize, options.queueing.maxQueuedTokens);
         this.parking = new RetryParking((run) => this.requeue(run), this.now, this.logger);
         this.retryDelay = schedulerRetryDelay(() => this.draining, random);
+        this.owned = {
+            delivery: this.delivery, ledger: this.ledger, parking: this.parking, logger: this.logger, metrics: this.metrics,
+            stopped: () => this.stopped, component: 'queue'
+        };
     }
 
     /** Tokens owned by every scheduler (the shared ledger). */
@@ -223,29 +229,6 @@ export class BatchingQueue {
     }
 
     private deliver(db: DeliveryBatch): void {
-        const provider = db.batch.provider;
-        let settled = 0;
-        const onSettled = (s: Settlement): void => {
-            settled += s.settled;
-            if (s.retry) {
-                if (this.stopped) {
-                    this.ledger.disown(provider, s.retry.tokens.length);
-                } else {
-                    this.parking.hold(s.retry);
-                }
-            }
-            this.ledger.disown(provider, s.finished);
-        };
-        void this.delivery.dispatch(db, { onSettled, retryDelay: this.retryDelay, deferDeadTokens: true }).catch((e: unknown) => {
-            this.logger.log('error/queue', { msg: 'delivery failed unexpectedly', provider, error: String(e) });
-        }).then(() => {
-            const missing = db.batch.tokens.length - settled;
-            if (missing > 0) {
-                // Delivery settles every token; if it ever does not, account for them.
-                this.logger.log('error/queue', { msg: 'tokens never settled; counted as given up', provider, count: missing });
-                this.metrics.finished.inc({ ...this.delivery.labels(provider), result: 'gave_up' }, missing);
-                this.ledger.disown(provider, missing);
-            }
-        });
+        dispatchOwned(this.owned, db, { retryDelay: this.retryDelay, deferDeadTokens: true });
     }
 }

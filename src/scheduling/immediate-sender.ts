@@ -3,6 +3,7 @@ import { DeliveryBatch, RetryRun } from '../delivery/delivery-batch';
 import { Logger } from '../logging/logger';
 import { ServiceMetrics } from '../metrics/service-metrics';
 import { schedulerRetryDelay } from './drain-policy';
+import { dispatchOwned, OwnedDispatchDeps } from './owned-dispatch';
 import { AcceptedRequest, EnqueueResult } from './scheduler';
 import { RetryParking } from './retry-parking';
 import { TokenLedger } from './token-ledger';
@@ -40,6 +41,7 @@ export class ImmediateSender {
     private readonly now: () => number;
     private readonly parking: RetryParking;
     private readonly retryDelay: ReturnType<typeof schedulerRetryDelay>;
+    private readonly owned: OwnedDispatchDeps;
     private draining = false;
     private stopped = false;
 
@@ -47,6 +49,10 @@ export class ImmediateSender {
         this.now = options.now ?? Date.now;
         this.parking = new RetryParking((run) => this.resend(run), this.now, options.logger);
         this.retryDelay = schedulerRetryDelay(() => this.draining, options.random ?? Math.random);
+        this.owned = {
+            delivery: options.delivery, ledger: options.ledger, parking: this.parking, logger: options.logger,
+            metrics: options.metrics, stopped: () => this.stopped, component: 'scheduler'
+        };
     }
 
     /** Seconds a refused client should wait (the Retry-After of a 503). */
@@ -175,30 +181,6 @@ export class ImmediateSender {
     }
 
     private dispatch(db: DeliveryBatch, onFirst?: (s: Settlement) => void): void {
-        const { delivery, ledger, logger, metrics } = this.options;
-        const provider = db.batch.provider;
-        let settled = 0;
-        const onSettled = (s: Settlement): void => {
-            settled += s.settled;
-            onFirst?.(s);
-            if (s.retry) {
-                if (this.stopped) {
-                    ledger.disown(provider, s.retry.tokens.length);
-                } else {
-                    this.parking.hold(s.retry);
-                }
-            }
-            ledger.disown(provider, s.finished);
-        };
-        void delivery.dispatch(db, { onSettled, retryDelay: this.retryDelay, wantAnswers: true }).catch((e: unknown) => {
-            logger.log('error/scheduler', { msg: 'delivery failed unexpectedly', provider, error: String(e) });
-        }).then(() => {
-            const missing = db.batch.tokens.length - settled;
-            if (missing > 0) {
-                logger.log('error/scheduler', { msg: 'tokens never settled; counted as given up', provider, count: missing });
-                metrics.finished.inc({ ...delivery.labels(provider), result: 'gave_up' }, missing);
-                ledger.disown(provider, missing);
-            }
-        });
+        dispatchOwned(this.owned, db, { retryDelay: this.retryDelay, wantAnswers: true, onSettled: onFirst });
     }
 }
