@@ -122,11 +122,7 @@ export function createRequestListener(deps: AppDeps): RequestListener {
         const route = entry?.byMethod.get(method) ?? (method === 'HEAD' ? entry?.byMethod.get('GET') : undefined);
         if (!route && entry && method === 'OPTIONS' && config.cors !== false) {
             // A browser's CORS preflight carries no credentials: answer it before the checks.
-            const allowed = [...entry.byMethod.keys()];
-            res.setHeader('access-control-allow-methods', allowed.join(', '));
-            res.setHeader('access-control-max-age', '600');
-            res.setHeader('allow', [...allowed, 'OPTIONS'].join(', '));
-            res.writeHead(204).end();
+            answerPreflight(res, [...entry.byMethod.keys()]);
             return;
         }
         if (!admit(door, route ?? door, req, res)) {
@@ -213,11 +209,16 @@ function corsPreflight(spec: ApiSpec) {
             next();
             return;
         }
-        res.setHeader('access-control-allow-methods', methods.join(', '));
-        res.setHeader('access-control-max-age', '600');
-        res.setHeader('allow', [...methods, 'OPTIONS'].join(', '));
-        res.status(204).end();
+        answerPreflight(res, methods);
     };
+}
+
+/** 204 to a CORS preflight, with the methods the path allows (front-door and admin routes alike). */
+function answerPreflight(res: ServerResponse, methods: readonly string[]): void {
+    res.setHeader('access-control-allow-methods', methods.join(', '));
+    res.setHeader('access-control-max-age', '600');
+    res.setHeader('allow', [...methods, 'OPTIONS'].join(', '));
+    res.writeHead(204).end();
 }
 
 function notFoundOrWrongMethod(spec: ApiSpec) {
