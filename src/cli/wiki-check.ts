@@ -1,9 +1,7 @@
 import { ServiceConfig } from '../config/service-config';
-import { egressDispatcher } from '../egress/undici-dispatcher';
 import { Logger } from '../logging/logger';
-import { ActionApiClient } from '../mediawiki/action-api-client';
 import { MwApiError, MwHttpError, MwLoginError, MwNetworkError } from '../mediawiki/errors';
-import { MwSession } from '../mediawiki/mw-session';
+import { openWikiSession } from '../mediawiki/wiki-session';
 import { CheckLine } from '../providers/provider-check';
 import { errorMessage } from '../util/errors';
 
@@ -11,7 +9,7 @@ import { errorMessage } from '../util/errors';
  * Checks the wiki account the service deletes dead subscriptions with: logs in with the
  * configured method and gets a CSRF token, through the service's own clients (the action
  * API client with its deadline, the egress dispatcher with the proxy and Host header rules,
- * MwSession's login), built as createSubscriptionCleanup builds them. Nothing is written:
+ * MwSession's login), from openWikiSession as the service's cleanup gets them. Nothing is written:
  * no delete call is made. Whether the account holds the `manage-all-push-subscriptions`
  * right is not checked (only a delete would show it).
  */
@@ -27,23 +25,16 @@ export async function checkWiki(config: ServiceConfig, logger: Logger): Promise<
             detail: 'no mw_subscription_manager_username and password (mw_subscription_manager_password, _password_file or MW_SUBSCRIPTION_MANAGER_PASSWORD): dead subscriptions would never be deleted'
         }];
     }
-    const uri = config.mwapi_req.uri;
-    const hostHeader = Object.entries(config.mwapi_req.headers).find(([name]) => name.toLowerCase() === 'host')?.[1];
-    const timeoutMs = config.mediawiki.requestTimeoutMs;
-    const dispatcher = egressDispatcher(uri, config, { hostHeader, timeoutMs });
-    const client = new ActionApiClient({ uri, headers: config.mwapi_req.headers, userAgent: config.user_agent, timeoutMs, dispatcher: () => dispatcher.get() });
-    const session = new MwSession({
-        client, credentials: { username, password }, loginMethod: config.mediawiki.loginMethod, maxlag: config.mediawiki.maxlag, logger
-    });
+    const wiki = openWikiSession({ config, logger, credentials: { username, password } });
+    const uri = wiki.uri;
     const method = `action=${config.mediawiki.loginMethod}`;
     try {
-        await session.ensureLoggedIn();
+        await wiki.session.ensureLoggedIn();
         return [{ status: 'ok', step: 'login', detail: `logged in to ${uri} as ${username} (${method}) and got a CSRF token; nothing was written` }];
     } catch (e) {
         return [{ status: 'fail', step: 'login', detail: describeWikiError(e, uri, username, method) }];
     } finally {
-        client.close();
-        await dispatcher.close().catch(() => undefined);
+        await wiki.close().catch(() => undefined);
     }
 }
 

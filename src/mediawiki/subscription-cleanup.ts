@@ -1,5 +1,4 @@
 import type { ServiceConfig } from '../config/service-config';
-import { egressDispatcher } from '../egress/undici-dispatcher';
 import type { Logger } from '../logging/logger';
 import { tokenFingerprints } from '../logging/redact';
 import type { ServiceMetrics } from '../metrics/service-metrics';
@@ -7,10 +6,9 @@ import type { DeadTokenSink } from '../push/dead-token-sink';
 import type { MessageSource } from '../push/message';
 import type { ProviderId } from '../push/provider';
 import type { Clock } from '../util/clock';
-import { ActionApiClient } from './action-api-client';
 import { DeletionOutbox } from './deletion-outbox';
-import { MwSession } from './mw-session';
 import { SubscriptionDeleter } from './subscription-deleter';
+import { openWikiSession } from './wiki-session';
 
 /**
  * The dead-token sink the service wires into delivery (through the mass-deletion guard),
@@ -63,30 +61,9 @@ export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): Subscr
         return new LoggingOnlyCleanup(logger, 'no credentials', (n) => metrics.mwDeletions.inc({ result: 'dropped' }, n));
     }
 
-    const uri = deps.apiUri ?? config.mwapi_req.uri;
-    const hostHeader = Object.entries(config.mwapi_req.headers).find(([name]) => name.toLowerCase() === 'host')?.[1];
-    const timeoutMs = config.mediawiki.requestTimeoutMs;
-    const dispatcher = egressDispatcher(uri, config, { hostHeader, timeoutMs });
-    const client = new ActionApiClient({
-        uri,
-        headers: config.mwapi_req.headers,
-        userAgent: config.user_agent,
-        timeoutMs,
-        dispatcher: () => dispatcher.get(),
-        fetch: deps.fetch,
-        observeDuration: (action, seconds) => metrics.mwDuration.observe({ action }, seconds),
-        observeFailure: (action, reason) => metrics.mwFailures.inc({ action, reason })
-    });
-    const session = new MwSession({
-        client,
-        credentials: { username, password },
-        loginMethod: config.mediawiki.loginMethod,
-        maxlag: config.mediawiki.maxlag,
-        logger,
-        countLogin: (result) => metrics.mwLogins.inc({ result })
-    });
+    const wiki = openWikiSession({ config, logger, credentials: { username, password }, metrics, apiUri: deps.apiUri, fetch: deps.fetch });
     const outbox = new DeletionOutbox({
-        deleter: new SubscriptionDeleter(session, logger),
+        deleter: new SubscriptionDeleter(wiki.session, logger),
         chunkSize: config.mediawiki.deleteChunkSize,
         outbox: config.mediawiki.outbox,
         logger,
@@ -95,8 +72,9 @@ export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): Subscr
         random: deps.random
     });
     logger.log('info/mediawiki', {
-        msg: 'MediaWiki subscription cleanup ready', uri, user: username, loginMethod: config.mediawiki.loginMethod,
-        chunkSize: config.mediawiki.deleteChunkSize, requestTimeoutMs: timeoutMs, proxy: config.proxy !== undefined, hostHeader
+        msg: 'MediaWiki subscription cleanup ready', uri: wiki.uri, user: username, loginMethod: config.mediawiki.loginMethod,
+        chunkSize: config.mediawiki.deleteChunkSize, requestTimeoutMs: config.mediawiki.requestTimeoutMs,
+        proxy: config.proxy !== undefined, hostHeader: wiki.hostHeader
     });
     return {
         deadTokens: (provider, tokens, source) => outbox.deadTokens(provider, tokens, source),
@@ -105,8 +83,7 @@ export function createSubscriptionCleanup(deps: SubscriptionCleanupDeps): Subscr
         pendingByProvider: () => outbox.pendingByProvider(),
         async close() {
             outbox.close();
-            client.close();
-            await dispatcher.close();
+            await wiki.close();
         }
     };
 }
